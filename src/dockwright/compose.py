@@ -1,0 +1,128 @@
+"""Services as the compose files describe them: the single source of truth.
+
+Takes the merged config (`docker compose config --format json`) and keeps
+what dockwright needs: how each service is built, its image repository, and its
+`x-dockwright` extension (size budget, expected UID, health path, waivers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockwright.errors import ConfigError
+
+EXTENSION = "x-dockwright"
+ENVIRONMENTS = ("dev", "prod")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildSpec:
+    context: Path
+    dockerfile: Path
+    target: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+    # Build secret id -> file on the host (from the top-level `secrets:`).
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Service:
+    name: str
+    image: str | None
+    build: BuildSpec | None
+    ports: tuple[dict[str, Any], ...] = ()
+    healthcheck: dict[str, Any] | None = None
+    extension: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def repository(self) -> str | None:
+        """The image name without its tag (`localhost:5000/app/backend`)."""
+        return None if self.image is None else split_image(self.image)[0]
+
+
+def split_image(image: str) -> tuple[str, str | None]:
+    """`host:5000/ns/name:tag` -> (`host:5000/ns/name`, `tag`); digests are kept on the name."""
+    if "@" in image:
+        return image, None
+    slash = image.rfind("/")
+    colon = image.rfind(":")
+    if colon > slash:
+        return image[:colon], image[colon + 1 :]
+    return image, None
+
+
+def _build_spec(name: str, build: Any, secrets: dict[str, Any]) -> BuildSpec:
+    if isinstance(build, str):
+        build = {"context": build}
+    context = Path(build.get("context", "."))
+    dockerfile = Path(build.get("dockerfile", "Dockerfile"))
+    if not dockerfile.is_absolute():
+        dockerfile = context / dockerfile
+    args = {k: "" if v is None else str(v) for k, v in (build.get("args") or {}).items()}
+    names = []
+    for item in build.get("secrets") or ():
+        names.append(item["source"] if isinstance(item, dict) else str(item))
+    files = {}
+    for secret in names:
+        source = (secrets.get(secret) or {}).get("file")
+        if not source:
+            raise ConfigError(
+                f"service {name}: build secret {secret!r} has no `file:` in the top-level secrets:"
+            )
+        files[secret] = str(source)
+    return BuildSpec(
+        context=context,
+        dockerfile=dockerfile,
+        target=build.get("target"),
+        args=args,
+        secrets=files,
+    )
+
+
+def services_from_config(config: dict[str, Any]) -> list[Service]:
+    """The services of a merged compose config, in file order."""
+    secrets = config.get("secrets") or {}
+    result = []
+    for name, svc in (config.get("services") or {}).items():
+        build = svc.get("build")
+        result.append(
+            Service(
+                name=name,
+                image=svc.get("image"),
+                build=None if build is None else _build_spec(name, build, secrets),
+                ports=tuple(svc.get("ports") or ()),
+                healthcheck=svc.get("healthcheck"),
+                extension=dict(svc.get(EXTENSION) or {}),
+                raw=svc,
+            )
+        )
+    return result
+
+
+def select(services: list[Service], names: list[str], *, buildable: bool) -> list[Service]:
+    """Services named on the command line (all buildable ones when `names` is empty)."""
+    pool = [s for s in services if s.build is not None] if buildable else services
+    if not names:
+        if not pool:
+            raise ConfigError("no service has a build: section in the compose files")
+        return pool
+    known = {s.name: s for s in pool}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        what = "buildable service" if buildable else "service"
+        raise ConfigError(
+            f"unknown {what} {unknown[0]!r}; choose from: {', '.join(known) or '(none)'}"
+        )
+    return [known[n] for n in names]
+
+
+def compose_files(root: Path, base: tuple[str, ...], overrides: tuple[str, ...]) -> list[Path]:
+    """Absolute compose file paths; a missing one is an error naming it."""
+    paths = [(root / f).resolve() for f in (*base, *overrides)]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"compose file {path} does not exist; fix compose_files in settings")
+    return paths

@@ -1,0 +1,177 @@
+"""`[tool.dockwright]` (pyproject.toml) or `dockwright.toml`: one validated schema.
+
+Every key has a default, so an empty section works. Unknown keys are an error
+naming the key, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dockwright.errors import ConfigError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrySettings:
+    """Where images are pushed. Credentials are read from the named env variables."""
+
+    url: str = "localhost:5000"
+    namespace: str = ""
+    username_env: str = ""
+    token_env: str = ""
+    insecure: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildSettings:
+    platform: str = "linux/amd64"
+    builder: str = ""
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    ca_bundle: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagSettings:
+    prefix: str = ""
+    suffix: str = ""
+    latest: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The whole `[tool.dockwright]` section, with defaults."""
+
+    project: str = ""
+    compose_files: tuple[str, ...] = ()
+    dev_files: tuple[str, ...] = ()
+    prod_files: tuple[str, ...] = ()
+    targets: dict[str, str] = field(default_factory=dict)
+    env_file: str = ".env"
+    env_example: str = ".env.example"
+    version_file: str = "VERSION"
+    changelog: str = "CHANGELOG.md"
+    registry: str = "local"
+    release_branch: str = "main"
+    build: BuildSettings = field(default_factory=BuildSettings)
+    tags: TagSettings = field(default_factory=TagSettings)
+    registries: dict[str, RegistrySettings] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+    scan: dict[str, Any] = field(default_factory=dict)
+
+
+BUILTIN_REGISTRIES = {
+    "local": RegistrySettings(url="localhost:5000", insecure=True),
+    "dockerhub": RegistrySettings(
+        url="docker.io", username_env="DOCKERHUB_USERNAME", token_env="DOCKERHUB_TOKEN"
+    ),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    """A repository dockwright works on: its root, where settings came from, and them."""
+
+    root: Path
+    source: Path | None
+    settings: Settings
+
+    @property
+    def name(self) -> str:
+        return self.settings.project or self.root.name.lower().replace("_", "-")
+
+    def path(self, relative: str) -> Path:
+        return (self.root / relative).resolve()
+
+    def registry(self, name: str | None = None) -> tuple[str, RegistrySettings]:
+        chosen = name or self.settings.registry
+        known = {**BUILTIN_REGISTRIES, **self.settings.registries}
+        if chosen not in known:
+            raise ConfigError(
+                f"registry {chosen!r} is not configured; known: {', '.join(sorted(known))} "
+                "(add [tool.dockwright.registries." + chosen + "])"
+            )
+        return chosen, known[chosen]
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {type(value).__name__}")
+        return _build(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings")
+        return tuple(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table")
+        _, value_type = typing.get_args(tp)
+        return {k: _convert(value_type, v, f"{where}.{k}") for k, v in value.items()}
+    if tp is Any:
+        return value
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def _build(cls: type[T], data: dict[str, Any], where: str) -> T:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(names))}"
+        )
+    kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def parse_settings(data: dict[str, Any], where: str = "[tool.dockwright]") -> Settings:
+    """Validate a settings mapping (as read from TOML) into `Settings`."""
+    return _build(Settings, data, where)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def load_project(start: Path | None = None) -> Project:
+    """Find the repository root from `start` upwards and load its settings.
+
+    The root is the nearest folder with a `dockwright.toml`, or a
+    `pyproject.toml` holding `[tool.dockwright]`; failing both, the nearest
+    folder with a compose file or `.git`, with default settings.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        own = folder / "dockwright.toml"
+        if own.is_file():
+            data = _read_toml(own)
+            section = data.get("tool", {}).get("dockwright", data)
+            return Project(root=folder, source=own, settings=parse_settings(section, str(own)))
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read_toml(pyproject)
+            section = data.get("tool", {}).get("dockwright")
+            if section is not None:
+                settings = parse_settings(section, f"{pyproject} [tool.dockwright]")
+                return Project(root=folder, source=pyproject, settings=settings)
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists() or any(
+            (folder / n).is_file() for n in ("compose.yaml", "docker-compose.yml")
+        ):
+            return Project(root=folder, source=None, settings=Settings())
+    return Project(root=here, source=None, settings=Settings())

@@ -1,0 +1,66 @@
+"""What the build and release need from git: sha, dirty state, remote, tags, commits."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockwright.errors import ConfigError
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitState:
+    sha: str
+    dirty: bool
+    source: str
+    branch: str
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+def _git(root: Path, *args: str, check: bool = True) -> str:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise ConfigError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def strip_credentials(url: str) -> str:
+    """`https://user:token@host/x.git` -> `https://host/x.git` (never leak a token in a label)."""
+    return re.sub(r"^(\w[\w+.-]*://)[^/@]*@", r"\1", url)
+
+
+def state(root: Path) -> GitState:
+    """The commit being built. A repository without commits is an error with a fix."""
+    if _git(root, "rev-parse", "--is-inside-work-tree", check=False) != "true":
+        raise ConfigError(f"{root} is not a git work tree; run `git init` and commit once")
+    sha = _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+    if not sha:
+        raise ConfigError(f"{root} has no commits yet; commit once so images get a revision")
+    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
+    remote = _git(root, "remote", "get-url", "origin", check=False)
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD", check=False)
+    return GitState(sha=sha, dirty=dirty, source=strip_credentials(remote), branch=branch)
+
+
+def commit_paths(root: Path, paths: list[str], message: str) -> None:
+    _git(root, "add", "--", *paths)
+    _git(root, "commit", "-q", "-m", message, "--", *paths)
+
+
+def annotated_tag(root: Path, tag: str, message: str) -> None:
+    _git(root, "tag", "-a", tag, "-m", message)
+
+
+def tag_exists(root: Path, tag: str) -> bool:
+    return bool(_git(root, "tag", "--list", tag, check=False))
+
+
+def version_tags(root: Path) -> list[str]:
+    """`v*` tags, newest first by version order."""
+    out = _git(root, "tag", "--list", "v*", "--sort=-v:refname", check=False)
+    return [t for t in out.splitlines() if t]

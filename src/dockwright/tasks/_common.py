@@ -1,0 +1,37 @@
+"""What every task shares: turning our errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from invoke.exceptions import Exit
+from rich.console import Console
+
+from dockwright.errors import DockwrightError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Human chatter goes to stderr; machine output (--json) to stdout.
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def guarded(func: F) -> F:
+    """Catch DockwrightError once and exit with its one-line message and code.
+
+    Set DOCKWRIGHT_DEBUG=1 to get the traceback instead.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DockwrightError as error:
+            if os.environ.get("DOCKWRIGHT_DEBUG"):
+                raise
+            raise Exit(f"error: {error}", code=error.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
