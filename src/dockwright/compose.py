@@ -7,9 +7,11 @@ what dockwright needs: how each service is built, its image repository, and its
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from dockwright.errors import ConfigError
 
@@ -100,6 +102,29 @@ def services_from_config(config: dict[str, Any]) -> list[Service]:
             )
         )
     return result
+
+
+def extensions_from_files(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """`x-dockwright` of each service, read from the files themselves.
+
+    `docker compose config` (2.26) drops service-level `x-*` keys, so they are
+    read from the YAML (anchors and `<<` merges resolved); later files win.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+        for name, svc in (data.get("services") or {}).items():
+            ext = (svc or {}).get(EXTENSION)
+            if isinstance(ext, dict):
+                found.setdefault(name, {}).update(ext)
+    return found
+
+
+def with_extensions(services: list[Service], ext: dict[str, dict[str, Any]]) -> list[Service]:
+    return [replace(s, extension={**ext.get(s.name, {}), **s.extension}) for s in services]
 
 
 def select(services: list[Service], names: list[str], *, buildable: bool) -> list[Service]:

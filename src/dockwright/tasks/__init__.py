@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
+from dockwright.tasks.build import build
+from dockwright.tasks.check import check
+
 ns = Collection()
+ns.add_task(build)
+ns.add_task(check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,7 +16,9 @@ from dockwright.errors import DockwrightError
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Human chatter goes to stderr; machine output (--json) to stdout.
-console = Console(stderr=True, highlight=False)
+# Tables stay readable in CI logs, where there is no terminal to measure.
+_WIDTH = max(shutil.get_terminal_size((140, 24)).columns, 100)
+console = Console(stderr=True, highlight=False, width=_WIDTH)
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -35,3 +38,11 @@ def guarded(func: F) -> F:
             raise Exit(f"error: {error}", code=error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def split_names(positional: str | None, repeated: list[str] | None) -> list[str]:
+    """Service names from `a,b` (positional) and repeated `--service` flags, in order."""
+    names = [n.strip() for n in (positional or "").split(",") if n.strip()]
+    for n in repeated or []:
+        names += [p.strip() for p in n.split(",") if p.strip()]
+    return list(dict.fromkeys(names))

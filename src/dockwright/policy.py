@@ -1,0 +1,263 @@
+"""The image policy gate: one verdict per rule, with the measured value.
+
+Pure: `evaluate` takes the evidence gathered from the engine (image config,
+history, files, hadolint findings) and the service's expectations, and returns
+verdicts. Each rule can be waived per service only with a written reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockwright.errors import ConfigError
+
+RULES = (
+    "size",
+    "user",
+    "healthcheck",
+    "ports",
+    "labels",
+    "base-pinned",
+    "sensitive-files",
+    "secret-values",
+    "compilers",
+    "hadolint",
+)
+REQUIRED_LABELS = ("version", "created", "revision", "source", "title")
+COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make", "ld")
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expectations:
+    """What a service's image must look like (x-dockwright over [tool.dockwright.policy])."""
+
+    size_budget_mb: float = 500.0
+    uid: int | None = 1001
+    healthcheck: dict[str, float] = field(
+        default_factory=lambda: {"interval": 30, "timeout": 10, "start_period": 40, "retries": 3}
+    )
+    ports: tuple[int, ...] = ()
+    hadolint_threshold: str = "warning"
+    waivers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """What was measured on one image."""
+
+    image: str
+    size: int
+    user: str
+    passwd: dict[str, int]
+    healthcheck: dict[str, Any] | None
+    exposed: tuple[str, ...]
+    labels: dict[str, str]
+    base_images: tuple[str, ...]
+    sensitive_files: tuple[str, ...]
+    secret_hits: tuple[str, ...]
+    compilers: tuple[str, ...]
+    hadolint: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    rule: str
+    passed: bool
+    measured: str
+    expected: str
+    waived: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "PASS"
+        return "WAIVED" if self.waived else "FAIL"
+
+    @property
+    def blocking(self) -> bool:
+        return not self.passed and not self.waived
+
+
+def expectations_from(extension: dict[str, Any], defaults: dict[str, Any]) -> Expectations:
+    """Merge `x-dockwright` of a service over `[tool.dockwright.policy]`."""
+    merged = {**defaults, **extension}
+    known = {
+        "size_budget_mb",
+        "uid",
+        "healthcheck",
+        "ports",
+        "port",
+        "hadolint_threshold",
+        "waivers",
+        "health_path",
+    }
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ConfigError(
+            f"x-dockwright: unknown key {unknown[0]!r}; known: {', '.join(sorted(known))}"
+        )
+    waivers = dict(merged.get("waivers") or {})
+    for rule, reason in waivers.items():
+        if rule not in RULES:
+            raise ConfigError(f"waiver for unknown rule {rule!r}; rules: {', '.join(RULES)}")
+        if not isinstance(reason, str) or len(reason.strip()) < 10:
+            raise ConfigError(f"waiver for {rule!r} needs a written reason (10+ characters)")
+    ports = merged.get("ports") or ([merged["port"]] if "port" in merged else [])
+    kwargs: dict[str, Any] = {"ports": tuple(int(p) for p in ports), "waivers": waivers}
+    if "size_budget_mb" in merged:
+        kwargs["size_budget_mb"] = float(merged["size_budget_mb"])
+    if "uid" in merged:
+        kwargs["uid"] = None if merged["uid"] is None else int(merged["uid"])
+    if "healthcheck" in merged:
+        kwargs["healthcheck"] = {k: float(v) for k, v in dict(merged["healthcheck"]).items()}
+    if "hadolint_threshold" in merged:
+        kwargs["hadolint_threshold"] = str(merged["hadolint_threshold"])
+    return Expectations(**kwargs)
+
+
+def resolve_uid(user: str, passwd: dict[str, int]) -> int | None:
+    """The numeric UID an image runs as; `""` means root. None when unknown."""
+    name = user.split(":", 1)[0]
+    if name in ("", "root"):
+        return 0
+    if name.isdigit():
+        return int(name)
+    return passwd.get(name)
+
+
+def is_pinned(ref: str) -> bool:
+    """`python:3.13-slim` and `x@sha256:...` are pinned; `python` and `python:latest` are not."""
+    if ref == "scratch" or "@sha256:" in ref:
+        return True
+    last = ref.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return False
+    return last.rsplit(":", 1)[1] != "latest"
+
+
+def _check_size(ev: Evidence, exp: Expectations) -> Verdict:
+    mb = ev.size / 1e6
+    return Verdict(
+        rule="size",
+        passed=mb <= exp.size_budget_mb,
+        measured=f"{mb:.1f} MB",
+        expected=f"<= {exp.size_budget_mb:g} MB",
+    )
+
+
+def _check_user(ev: Evidence, exp: Expectations) -> Verdict:
+    uid = resolve_uid(ev.user, ev.passwd)
+    measured = f"user {ev.user or 'root (unset)'}" + (f" (uid {uid})" if uid is not None else "")
+    ok = uid is not None and uid != 0 and (exp.uid is None or uid == exp.uid)
+    want = "non-root" + (f", uid {exp.uid}" if exp.uid is not None else "")
+    return Verdict(rule="user", passed=ok, measured=measured, expected=want)
+
+
+def _check_healthcheck(ev: Evidence, exp: Expectations) -> Verdict:
+    hc = ev.healthcheck or {}
+    test = hc.get("Test") or []
+    want = ", ".join(f"{k} {v:g}" for k, v in exp.healthcheck.items())
+    if not test or test[0] == "NONE":
+        return Verdict(rule="healthcheck", passed=False, measured="none", expected=want)
+    got = {
+        "interval": hc.get("Interval", 0) / NS,
+        "timeout": hc.get("Timeout", 0) / NS,
+        "start_period": hc.get("StartPeriod", 0) / NS,
+        "retries": float(hc.get("Retries", 0)),
+        "start_interval": hc.get("StartInterval", 0) / NS,
+    }
+    wrong = [k for k, v in exp.healthcheck.items() if got.get(k) != v]
+    measured = ", ".join(f"{k} {got[k]:g}" for k in exp.healthcheck if k in got)
+    return Verdict(rule="healthcheck", passed=not wrong, measured=measured, expected=want)
+
+
+def _check_ports(ev: Evidence, exp: Expectations) -> Verdict:
+    got = sorted(int(p.split("/")[0]) for p in ev.exposed)
+    want = sorted(exp.ports)
+    ok = bool(got) and (not want or got == want)
+    return Verdict(
+        rule="ports",
+        passed=ok,
+        measured=", ".join(map(str, got)) or "none",
+        expected=", ".join(map(str, want)) or "at least one",
+    )
+
+
+def _check_labels(ev: Evidence, _exp: Expectations) -> Verdict:
+    missing = [
+        k for k in REQUIRED_LABELS if not ev.labels.get(f"org.opencontainers.image.{k}", "").strip()
+    ]
+    return Verdict(
+        rule="labels",
+        passed=not missing,
+        measured="missing " + ", ".join(missing) if missing else "all present",
+        expected="org.opencontainers.image." + "/".join(REQUIRED_LABELS),
+    )
+
+
+def _check_base(ev: Evidence, _exp: Expectations) -> Verdict:
+    bad = [b for b in ev.base_images if not is_pinned(b)]
+    return Verdict(
+        rule="base-pinned",
+        passed=not bad and bool(ev.base_images),
+        measured=", ".join(bad) if bad else ", ".join(ev.base_images) or "no FROM",
+        expected="explicit tags, never latest",
+    )
+
+
+def _listing(rule: str, items: tuple[str, ...], expected: str) -> Verdict:
+    shown = ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+    return Verdict(rule=rule, passed=not items, measured=shown or "none", expected=expected)
+
+
+def evaluate(ev: Evidence, exp: Expectations) -> list[Verdict]:
+    """Every rule's verdict for one image, waivers applied."""
+    verdicts = [
+        _check_size(ev, exp),
+        _check_user(ev, exp),
+        _check_healthcheck(ev, exp),
+        _check_ports(ev, exp),
+        _check_labels(ev, exp),
+        _check_base(ev, exp),
+        _listing("sensitive-files", ev.sensitive_files, "no .env, private keys or id_rsa"),
+        _listing("secret-values", ev.secret_hits, "no secret value in config, history or files"),
+        _listing("compilers", ev.compilers, "no " + ", ".join(COMPILERS)),
+        _listing("hadolint", ev.hadolint, f"no finding at or above {exp.hadolint_threshold}"),
+    ]
+    return [
+        Verdict(
+            rule=v.rule,
+            passed=v.passed,
+            measured=v.measured,
+            expected=v.expected,
+            waived=exp.waivers.get(v.rule, "") if not v.passed else "",
+        )
+        for v in verdicts
+    ]
+
+
+FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I)
+ARG_LINE = re.compile(r"^\s*ARG\s+(\w+)(?:=(\S+))?", re.I)
+
+
+def base_images(dockerfile_text: str, build_args: dict[str, str] | None = None) -> tuple[str, ...]:
+    """External images the Dockerfile builds FROM (stage references excluded)."""
+    args = dict(build_args or {})
+    stages: set[str] = set()
+    bases: list[str] = []
+    seen_from = False
+    for line in dockerfile_text.splitlines():
+        if (m := ARG_LINE.match(line)) and not seen_from:
+            args.setdefault(m.group(1), (m.group(2) or "").strip("\"'"))
+            continue
+        if m := FROM_LINE.match(line):
+            seen_from = True
+            ref = re.sub(r"\$\{?(\w+)\}?", lambda a: args.get(a.group(1), ""), m.group(1))
+            if ref.lower() not in stages:
+                bases.append(ref)
+            if m.group(2):
+                stages.add(m.group(2).lower())
+    return tuple(dict.fromkeys(bases))

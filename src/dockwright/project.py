@@ -1,0 +1,97 @@
+"""The repository as dockwright sees it: compose services, provenance, CA bundle."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockwright.build import Provenance
+from dockwright.compose import (
+    Service,
+    compose_files,
+    extensions_from_files,
+    services_from_config,
+    with_extensions,
+)
+from dockwright.config import Project
+from dockwright.engine import docker as engine
+from dockwright.engine import git
+from dockwright.errors import ConfigError, VersionError
+
+CA_ENV = ("DOCKWRIGHT_CA_BUNDLE", "SSL_CERT_FILE", "PIP_CERT")
+
+
+def files_for(project: Project, env: str | None) -> list[Path]:
+    s = project.settings
+    extra = {"dev": s.dev_files, "prod": s.prod_files}.get(env or "", ())
+    return compose_files(project.root, s.compose_files, extra)
+
+
+def compose_env(project: Project) -> dict[str, str]:
+    """Variables compose files may use to find dockwright's own inputs."""
+    env_file = project.path(project.settings.env_file)
+    if not env_file.is_file():
+        env_file = project.path(project.settings.env_example)
+    return {"DOCKWRIGHT_ENV_FILE": str(env_file)}
+
+
+def load_services(project: Project, env: str | None = None) -> list[Service]:
+    files = files_for(project, env)
+    for key, value in compose_env(project).items():
+        os.environ.setdefault(key, value)
+    env_file = project.path(project.settings.env_file)
+    config = engine.compose_config(files, project.name, [env_file])
+    return with_extensions(services_from_config(config), extensions_from_files(files))
+
+
+def read_version(project: Project) -> str:
+    path = project.path(project.settings.version_file)
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist; create it with a version such as 0.1.0")
+    text = path.read_text(encoding="utf-8").strip()
+    if not text:
+        raise VersionError(f"{path} is empty; write a version such as 0.1.0")
+    return text.removeprefix("v")
+
+
+def provenance(project: Project, version: str | None = None) -> Provenance:
+    state = git.state(project.root)
+    return Provenance(
+        version=version or read_version(project),
+        sha=state.sha,
+        dirty=state.dirty,
+        source=state.source,
+        created=datetime.now(UTC),
+    )
+
+
+def ca_bundle(explicit: str, project: Project) -> str | None:
+    """The CA bundle for builds: --ca-bundle, settings, else the host's trust store
+    when one of DOCKWRIGHT_CA_BUNDLE / SSL_CERT_FILE / PIP_CERT names it."""
+    for candidate in (explicit, project.settings.build.ca_bundle):
+        if candidate:
+            if not Path(candidate).is_file():
+                raise ConfigError(f"CA bundle {candidate} does not exist; pass an existing file")
+            return candidate
+    for name in CA_ENV:
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return value
+    return None
+
+
+def secret_values(project: Project, env_file: Path | None = None) -> dict[str, str]:
+    """Values of the variables `.env.example` marks `secret`, as set in `.env`.
+
+    Used to prove no secret reached an image; never printed.
+    """
+    from dockwright.envfile import parse_env_text, parse_rules
+
+    example = project.path(project.settings.env_example)
+    env_path = env_file or project.path(project.settings.env_file)
+    if not example.is_file() or not env_path.is_file():
+        return {}
+    rules = parse_rules(example.read_text(encoding="utf-8"), str(example))
+    values = parse_env_text(env_path.read_text(encoding="utf-8"), str(env_path)).values()
+    return {k: v for k, v in values.items() if k in rules and rules[k].secret and v}

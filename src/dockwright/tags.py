@@ -1,0 +1,167 @@
+"""Image tags for a version, modelled on docker/metadata-action's semver rules.
+
+A stable release ``1.4.2`` is tagged ``1.4.2``, ``1.4``, ``1``, ``latest`` and
+``sha-<short>``; a prerelease only ``1.4.0-rc.1`` and ``sha-<short>``
+(metadata-action: prereleases "will only extend {{version}}").
+
+Unlike metadata-action, which moves every floating tag on every release, a
+floating tag moves only when this version is the highest *stable* version in
+its scope among those already published plus itself: releasing ``1.3.5`` after
+``1.4.0`` moves ``1.3`` but leaves ``1`` and ``latest`` on ``1.4.0``.
+Re-releasing the highest version keeps its floating tags.
+
+Other choices, each tested:
+
+- Major version zero gets no bare major tag (``0.3.1`` -> ``0.3.1``, ``0.3``,
+  ``latest``): 0.y.z promises no compatibility, so a ``0`` tag would be a trap
+  (metadata-action's README recommends disabling it).
+- Build metadata stays in the full-version tag with ``+`` turned into ``-``
+  (``1.4.2+build.5`` -> ``1.4.2-build.5``): metadata-action's ``sanitizeTag``
+  replaces every run of characters a Docker tag cannot hold with ``-``, and its
+  maintainers include build metadata in the version tag (docker/metadata-action#384).
+  Build metadata never affects precedence, so floating tags ignore it. (Read
+  back from a registry, ``1.4.2-build.5`` looks like a prerelease and is ignored.)
+- ``Flavor.prefix``/``suffix`` go on every tag, the ``sha-`` tag included (two
+  image variants must not share one), except ``latest``, which gets them only
+  with ``prefix_latest``/``suffix_latest`` (metadata-action's ``onlatest``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import semver
+
+from dockwright.errors import ConfigError, VersionError
+from dockwright.versions import parse_version
+
+TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+"""A valid Docker tag (distribution reference grammar)."""
+
+_SHA_RE = re.compile(r"[0-9a-fA-F]{7,64}")
+_TAG_CHARS_RE = re.compile(r"[A-Za-z0-9_.-]*")
+_INVALID_RUN_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+SHORT_SHA_LENGTH = 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flavor:
+    """How tags are decorated: a common prefix/suffix, and whether ``latest`` is wanted."""
+
+    prefix: str = ""
+    suffix: str = ""
+    latest: bool = True
+    prefix_latest: bool = False
+    suffix_latest: bool = False
+
+    def __post_init__(self) -> None:
+        for name, value in (("prefix", self.prefix), ("suffix", self.suffix)):
+            if not _TAG_CHARS_RE.fullmatch(value):
+                raise ConfigError(
+                    f"tag {name} {value!r} may only contain letters, digits, '_', '.' and '-'"
+                )
+        if self.prefix[:1] in (".", "-"):
+            raise ConfigError(f"tag prefix {self.prefix!r} must not start with '.' or '-'")
+
+
+DEFAULT_FLAVOR = Flavor()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagPlan:
+    """The tags one build gets.
+
+    `immutable` tags name exactly this build (full version, ``sha-``) and must
+    never be overwritten; `floating` tags (``1.4``, ``1``, ``latest``) move.
+    """
+
+    immutable: tuple[str, ...]
+    floating: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Every tag in display order: version, major.minor, major, latest, sha."""
+        return (*self.immutable[:1], *self.floating, *self.immutable[1:])
+
+
+def short_sha(sha: str) -> str:
+    """Return the 7-character lowercase short form of a git commit sha."""
+    cleaned = sha.strip()
+    if not _SHA_RE.fullmatch(cleaned):
+        raise VersionError(f"{sha!r} is not a git commit sha (expected 7 to 64 hexadecimal digits)")
+    return cleaned[:SHORT_SHA_LENGTH].lower()
+
+
+def sanitize_tag(text: str) -> str:
+    """Replace every run of characters a Docker tag cannot hold with ``-``."""
+    return _INVALID_RUN_RE.sub("-", text)
+
+
+def _decorate(tag: str, flavor: Flavor) -> str:
+    return _checked(f"{flavor.prefix}{tag}{flavor.suffix}")
+
+
+def _latest(flavor: Flavor) -> str:
+    prefix = flavor.prefix if flavor.prefix_latest else ""
+    suffix = flavor.suffix if flavor.suffix_latest else ""
+    return _checked(f"{prefix}latest{suffix}")
+
+
+def _checked(tag: str) -> str:
+    if not TAG_RE.fullmatch(tag):
+        raise VersionError(
+            f"{tag!r} is not a valid image tag (at most 128 letters, digits, '_', '.', '-'); "
+            "shorten the tag prefix/suffix"
+        )
+    return tag
+
+
+def _published_stable(published: Iterable[str]) -> list[tuple[int, int, int]]:
+    """Cores of the stable versions among registry tags; anything else is ignored."""
+    cores = []
+    for tag in published:
+        candidate = tag[1:] if tag.startswith("v") else tag
+        if not semver.Version.is_valid(candidate):
+            continue
+        v = semver.Version.parse(candidate)
+        if v.prerelease is None:
+            cores.append((v.major, v.minor, v.patch))
+    return cores
+
+
+def plan_tags(
+    version: str | semver.Version,
+    *,
+    sha: str,
+    published: Iterable[str] = (),
+    flavor: Flavor = DEFAULT_FLAVOR,
+) -> TagPlan:
+    """Plan the tags of a release build of `version` made from commit `sha`.
+
+    `published` are the tags already in the registry (any strings; only full
+    semantic versions are considered). See the module docstring for the rules.
+    """
+    v = version if isinstance(version, semver.Version) else parse_version(version, source="version")
+    sha_tag = _decorate(f"sha-{short_sha(sha)}", flavor)
+    full_tag = _decorate(sanitize_tag(str(v)), flavor)
+    if v.prerelease is not None:
+        return TagPlan(immutable=(full_tag, sha_tag))
+
+    core = (v.major, v.minor, v.patch)
+    stable = _published_stable(published)
+    floating: list[str] = []
+    if all(core >= p for p in stable if p[:2] == core[:2]):
+        floating.append(_decorate(f"{v.major}.{v.minor}", flavor))
+    if v.major > 0 and all(core >= p for p in stable if p[0] == v.major):
+        floating.append(_decorate(str(v.major), flavor))
+    if flavor.latest and all(core >= p for p in stable):
+        floating.append(_latest(flavor))
+    return TagPlan(immutable=(full_tag, sha_tag), floating=tuple(floating))
+
+
+def dev_tags(sha: str, dirty: bool, *, flavor: Flavor = DEFAULT_FLAVOR) -> tuple[str, str]:
+    """Tags of a non-release build: ``sha-<short>`` (``-dirty`` if uncommitted changes), ``dev``."""
+    suffix = "-dirty" if dirty else ""
+    return (_decorate(f"sha-{short_sha(sha)}{suffix}", flavor), _decorate("dev", flavor))

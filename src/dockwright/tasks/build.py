@@ -1,0 +1,164 @@
+"""`invoke build`: every service with a build: section, in one buildx bake."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from invoke.context import Context
+from invoke.tasks import task
+from rich.live import Live
+
+from dockwright import project as repo
+from dockwright.build import BuildPlan, check_cache_export, plan_build, plan_json
+from dockwright.buildrun import BuildResult, run_plan
+from dockwright.compose import select
+from dockwright.config import Project, load_project
+from dockwright.engine import docker as engine
+from dockwright.errors import BuildError
+from dockwright.report import live_table, result_table, write_reports
+from dockwright.tasks._common import console, guarded, out, split_names
+
+HELP = {
+    "all": "build every service with a build: section (the default when none is named)",
+    "service": "service(s) to build: -s backend -s frontend or -s backend,frontend",
+    "target": "prod (default) or dev: which Dockerfile stage to build",
+    "platform": "platform to build for (default from settings: linux/amd64)",
+    "no_cache": "do not use the build cache",
+    "push": "push the images to the configured registry after building",
+    "registry": "registry name from settings (with --push)",
+    "dry_run": "print the resolved plan and the exact engine call; build nothing",
+    "json": "print the machine-readable result on stdout",
+    "builder": "buildx builder to run on (default: settings, else the engine's)",
+    "ca_bundle": "CA bundle passed to builds as the BuildKit secret `ca`",
+    "no_check": "skip the image policy gate after building",
+}
+
+
+def make_plan(
+    project: Project,
+    names: list[str],
+    *,
+    target: str,
+    platform: str,
+    builder: str,
+    ca_bundle: str,
+    no_cache: bool,
+    push: bool = False,
+    tags: tuple[str, ...] | None = None,
+    version: str | None = None,
+    registry_url: str | None = None,
+) -> BuildPlan:
+    s = project.settings
+    services = select(repo.load_services(project), names, buildable=True)
+    ca = repo.ca_bundle(ca_bundle, project)
+    return plan_build(
+        services,
+        target=target,
+        prov=repo.provenance(project, version),
+        project=project.name,
+        platform=platform or s.build.platform,
+        builder=builder or s.build.builder,
+        tags=tags,
+        stage_map=s.targets,
+        extra_labels=s.build.labels,
+        secret_files={"ca": ca} if ca else {},
+        cache_from=s.build.cache_from,
+        cache_to=s.build.cache_to,
+        no_cache=no_cache,
+        push=push,
+        registry=registry_url,
+    )
+
+
+def execute(plan: BuildPlan, project: Project, *, quiet: bool) -> BuildResult:
+    """Run the plan with a live line per service; write the reports."""
+    engine.ensure_engine()
+    check_cache_export(plan, engine.builder_driver(plan.builder))
+    workdir = project.root / "build"
+    if quiet:
+        result = run_plan(plan, workdir, lambda _p: None)
+    else:
+        with Live(console=console, refresh_per_second=4, transient=True) as live:
+            last = [0.0]
+
+            def update(progress: object) -> None:
+                now = time.monotonic()
+                if now - last[0] > 0.25:
+                    last[0] = now
+                    live.update(live_table(progress, now))  # type: ignore[arg-type]
+
+            result = run_plan(plan, workdir, update)
+    write_reports(
+        result.as_dict(),
+        workdir / "report.json",
+        plan.images[0].labels.get("org.opencontainers.image.version", ""),
+    )
+    return result
+
+
+@task(help=HELP, iterable=["service"])
+@guarded
+def build(
+    c: Context,
+    all_: bool = False,
+    service: list[str] | None = None,
+    target: str = "prod",
+    platform: str = "",
+    no_cache: bool = False,
+    push: bool = False,
+    registry: str = "",
+    dry_run: bool = False,
+    json_: bool = False,
+    builder: str = "",
+    ca_bundle: str = "",
+    no_check: bool = False,
+) -> None:
+    """Build service images in parallel with buildx bake (tags, OCI labels, secrets)."""
+    project = load_project()
+    names = [] if all_ else split_names(None, service)
+    plan = make_plan(
+        project,
+        names,
+        target=target,
+        platform=platform,
+        builder=builder,
+        ca_bundle=ca_bundle,
+        no_cache=no_cache,
+        push=push,
+    )
+    if dry_run:
+        workdir = project.root / "build"
+        console.print(
+            f"[bold]build plan[/] ({plan.target}, {plan.platform}, "
+            f"builder {plan.builder or 'default'})"
+        )
+        for image in plan.images:
+            stage = image.stage or "(last stage)"
+            console.print(f"  {image.service}: {image.dockerfile} stage {stage}")
+            for ref in image.refs:
+                console.print(f"    -> {ref}")
+        console.print(
+            f"engine call: {plan.describe(workdir / 'bake.json', workdir / 'bake-metadata.json')}"
+        )
+        out.print(plan_json(plan), markup=False)
+        return
+    result = execute(plan, project, quiet=json_)
+    data = result.as_dict()
+    if json_:
+        out.print(json.dumps(data, indent=2), markup=False)
+    else:
+        console.print(result_table(data))
+        for s in data["services"]:
+            if not s["ok"]:
+                console.print(f"[red]{s['service']} failed:[/] {s['error']}")
+                console.print("\n".join(s["log_tail"]), markup=False, highlight=False)
+    if not result.ok:
+        failed = ", ".join(s.service for s in result.services if not s.ok)
+        raise BuildError(
+            f"build failed for {failed}; see the log lines above and build/report.json"
+        )
+    if not no_check:
+        from dockwright.tasks.check import run_checks
+
+        run_checks(project, [s.service for s in result.services], target=target)

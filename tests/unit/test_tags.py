@@ -1,0 +1,317 @@
+"""Unit tests for dockwright.tags: which tags a build gets, and when floating tags move."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockwright.errors import ConfigError, VersionError
+from dockwright.tags import TAG_RE, Flavor, TagPlan, dev_tags, plan_tags, short_sha
+
+SHA = "0123abcdef4567890123abcdef4567890123abcd"
+SHORT = "sha-0123abc"
+
+
+class TestPlanTagsLatestRule:
+    """A floating tag moves only if this version is the highest stable one in its scope."""
+
+    @pytest.mark.parametrize(
+        ("version", "published", "expected"),
+        [
+            pytest.param("1.4.2", [], ("1.4.2", "1.4", "1", "latest", SHORT), id="first-release"),
+            pytest.param("v1.4.2", [], ("1.4.2", "1.4", "1", "latest", SHORT), id="v-prefix"),
+            pytest.param(
+                "1.4.3",
+                ["1.4.0", "1.4.2", "1.3.9", "0.9.0"],
+                ("1.4.3", "1.4", "1", "latest", SHORT),
+                id="newest-patch-moves-all",
+            ),
+            pytest.param(
+                "1.3.5",
+                ["1.3.4", "1.4.0"],
+                ("1.3.5", "1.3", SHORT),
+                id="backport-moves-only-its-minor",
+            ),
+            pytest.param(
+                "1.4.1",
+                ["1.4.0", "1.4.3"],
+                ("1.4.1", SHORT),
+                id="older-patch-moves-nothing",
+            ),
+            pytest.param(
+                "1.9.0",
+                ["1.8.0", "2.0.0"],
+                ("1.9.0", "1.9", "1", SHORT),
+                id="old-major-line-keeps-latest-away",
+            ),
+            pytest.param(
+                "2.0.0",
+                ["1.9.9", "1.10.0"],
+                ("2.0.0", "2.0", "2", "latest", SHORT),
+                id="new-major",
+            ),
+            pytest.param(
+                "1.4.3",
+                ["1.4.3", "1.4", "1", "latest", "sha-9999999"],
+                ("1.4.3", "1.4", "1", "latest", SHORT),
+                id="re-release-of-highest-keeps-floating",
+            ),
+            pytest.param(
+                "1.10.0",
+                ["1.9.0", "1.2.0"],
+                ("1.10.0", "1.10", "1", "latest", SHORT),
+                id="numeric-not-lexical-order",
+            ),
+            pytest.param(
+                "1.4.2",
+                ["1.4.3-rc.1", "1.5.0-rc.1", "2.0.0-alpha.1"],
+                ("1.4.2", "1.4", "1", "latest", SHORT),
+                id="published-prereleases-ignored",
+            ),
+            pytest.param(
+                "1.4.2",
+                ["latest", "sha-abc1234", "1.4", "1", "edge", "1.4.9.1", "v", "9.9", ""],
+                ("1.4.2", "1.4", "1", "latest", SHORT),
+                id="non-semver-registry-tags-ignored",
+            ),
+            pytest.param(
+                "1.4.2",
+                ["v1.4.5"],
+                ("1.4.2", SHORT),
+                id="v-prefixed-published-counts",
+            ),
+            pytest.param(
+                "1.4.2",
+                ["1.4.2-build.5", "1.4.9-build.1"],
+                ("1.4.2", "1.4", "1", "latest", SHORT),
+                id="sanitised-build-tags-read-as-prereleases",
+            ),
+            pytest.param("0.3.1", [], ("0.3.1", "0.3", "latest", SHORT), id="major-zero-no-0-tag"),
+            pytest.param("0.3.1", ["0.4.0"], ("0.3.1", "0.3", SHORT), id="major-zero-backport"),
+        ],
+    )
+    def test_stable(self, version: str, published: list[str], expected: tuple[str, ...]) -> None:
+        assert plan_tags(version, sha=SHA, published=published).all == expected
+
+    @pytest.mark.parametrize(
+        ("version", "published", "expected"),
+        [
+            pytest.param("1.5.0-rc.1", [], ("1.5.0-rc.1", SHORT), id="rc-only-full-version"),
+            pytest.param("v2.0.0-beta.3", [], ("2.0.0-beta.3", SHORT), id="v-prefixed-beta"),
+            pytest.param(
+                "9.0.0-alpha.1", ["1.0.0"], ("9.0.0-alpha.1", SHORT), id="highest-pre-no-latest"
+            ),
+        ],
+    )
+    def test_prerelease_gets_only_full_version(
+        self, version: str, published: list[str], expected: tuple[str, ...]
+    ) -> None:
+        plan = plan_tags(version, sha=SHA, published=published)
+        assert plan.all == expected
+        assert plan.floating == ()
+
+
+class TestPlanTagsShape:
+    """TagPlan separates tags that must never move from tags that do."""
+
+    def test_immutable_and_floating(self) -> None:
+        plan = plan_tags("1.4.2", sha=SHA)
+        assert plan == TagPlan(immutable=("1.4.2", SHORT), floating=("1.4", "1", "latest"))
+
+    def test_all_order_is_version_minor_major_latest_sha(self) -> None:
+        plan = TagPlan(immutable=("a", "z"), floating=("b", "c", "d"))
+        assert plan.all == ("a", "b", "c", "d", "z")
+
+    def test_accepts_semver_object(self) -> None:
+        import semver
+
+        assert plan_tags(semver.Version.parse("3.1.4"), sha=SHA).immutable == ("3.1.4", SHORT)
+
+    def test_invalid_version(self) -> None:
+        with pytest.raises(VersionError) as info:
+            plan_tags("1.4", sha=SHA)
+        assert str(info.value) == (
+            "version: '1.4' is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. 1.4.2)"
+        )
+
+
+class TestBuildMetadata:
+    """Build metadata stays in the version tag, '+' becoming '-' (metadata-action's sanitizeTag)."""
+
+    @pytest.mark.parametrize(
+        ("version", "expected"),
+        [
+            pytest.param(
+                "1.4.2+build.5",
+                ("1.4.2-build.5", "1.4", "1", "latest", SHORT),
+                id="stable-with-build",
+            ),
+            pytest.param(
+                "1.5.0-rc.1+exp.sha.5114f85",
+                ("1.5.0-rc.1-exp.sha.5114f85", SHORT),
+                id="prerelease-with-build",
+            ),
+        ],
+    )
+    def test_plus_becomes_dash(self, version: str, expected: tuple[str, ...]) -> None:
+        plan = plan_tags(version, sha=SHA)
+        assert plan.all == expected
+        assert all(TAG_RE.fullmatch(tag) for tag in plan.all)
+
+    def test_build_metadata_does_not_affect_precedence(self) -> None:
+        plan = plan_tags("1.4.2+build.1", sha=SHA, published=["1.4.2"])
+        assert plan.floating == ("1.4", "1", "latest")
+
+
+class TestFlavor:
+    """prefix/suffix go on every tag; latest gets them only when asked (onlatest)."""
+
+    @pytest.mark.parametrize(
+        ("version", "flavor", "expected"),
+        [
+            pytest.param(
+                "1.4.2",
+                Flavor(latest=False),
+                ("1.4.2", "1.4", "1", SHORT),
+                id="latest-opt-out",
+            ),
+            pytest.param(
+                "1.4.2",
+                Flavor(prefix="debian-"),
+                ("debian-1.4.2", "debian-1.4", "debian-1", "latest", "debian-sha-0123abc"),
+                id="prefix",
+            ),
+            pytest.param(
+                "1.4.2",
+                Flavor(suffix="-alpine"),
+                ("1.4.2-alpine", "1.4-alpine", "1-alpine", "latest", "sha-0123abc-alpine"),
+                id="suffix",
+            ),
+            pytest.param(
+                "1.4.2",
+                Flavor(suffix="-alpine", suffix_latest=True),
+                ("1.4.2-alpine", "1.4-alpine", "1-alpine", "latest-alpine", "sha-0123abc-alpine"),
+                id="suffix-on-latest",
+            ),
+            pytest.param(
+                "1.4.2",
+                Flavor(prefix="pg16-", suffix="-slim", prefix_latest=True, suffix_latest=True),
+                (
+                    "pg16-1.4.2-slim",
+                    "pg16-1.4-slim",
+                    "pg16-1-slim",
+                    "pg16-latest-slim",
+                    "pg16-sha-0123abc-slim",
+                ),
+                id="prefix-and-suffix-on-latest",
+            ),
+            pytest.param(
+                "1.4.2",
+                Flavor(prefix="debian-", prefix_latest=True, suffix_latest=True),
+                ("debian-1.4.2", "debian-1.4", "debian-1", "debian-latest", "debian-sha-0123abc"),
+                id="suffix-latest-without-suffix",
+            ),
+            pytest.param(
+                "1.5.0-rc.1",
+                Flavor(suffix="-alpine", suffix_latest=True),
+                ("1.5.0-rc.1-alpine", "sha-0123abc-alpine"),
+                id="prerelease-with-suffix",
+            ),
+        ],
+    )
+    def test_flavor(self, version: str, flavor: Flavor, expected: tuple[str, ...]) -> None:
+        assert plan_tags(version, sha=SHA, flavor=flavor).all == expected
+
+    def test_latest_opt_out_still_moves_minor_and_major(self) -> None:
+        plan = plan_tags("1.3.5", sha=SHA, published=["1.4.0"], flavor=Flavor(latest=False))
+        assert plan.floating == ("1.3",)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            pytest.param(
+                {"prefix": "team/"},
+                "tag prefix 'team/' may only contain letters, digits, '_', '.' and '-'",
+                id="slash-in-prefix",
+            ),
+            pytest.param(
+                {"suffix": "+x"},
+                "tag suffix '+x' may only contain letters, digits, '_', '.' and '-'",
+                id="plus-in-suffix",
+            ),
+            pytest.param(
+                {"prefix": "-x"},
+                "tag prefix '-x' must not start with '.' or '-'",
+                id="prefix-starts-with-dash",
+            ),
+        ],
+    )
+    def test_invalid_flavor(self, kwargs: dict[str, str], message: str) -> None:
+        with pytest.raises(ConfigError) as info:
+            Flavor(**kwargs)  # type: ignore[arg-type]
+        assert str(info.value) == message
+
+    def test_tag_longer_than_128_is_refused(self) -> None:
+        with pytest.raises(VersionError, match="is not a valid image tag"):
+            plan_tags("1.4.2", sha=SHA, flavor=Flavor(prefix="p" * 124))
+
+
+class TestSha:
+    """The sha tag uses the first 7 hex digits, lowercased; anything else is refused."""
+
+    @pytest.mark.parametrize(
+        ("sha", "expected"),
+        [
+            pytest.param(SHA, "0123abc", id="full-40"),
+            pytest.param("0123ABCDEF", "0123abc", id="uppercase"),
+            pytest.param("0123abc", "0123abc", id="exactly-7"),
+            pytest.param(" 0123abcd\n", "0123abc", id="git-output-whitespace"),
+            pytest.param("f" * 64, "fffffff", id="sha256-repo"),
+        ],
+    )
+    def test_valid(self, sha: str, expected: str) -> None:
+        assert short_sha(sha) == expected
+
+    @pytest.mark.parametrize(
+        "sha",
+        [
+            pytest.param("012345", id="six-digits"),
+            pytest.param("0123abg", id="non-hex"),
+            pytest.param("", id="empty"),
+            pytest.param("HEAD", id="ref-name"),
+            pytest.param("f" * 65, id="too-long"),
+        ],
+    )
+    def test_invalid(self, sha: str) -> None:
+        with pytest.raises(VersionError):
+            plan_tags("1.4.2", sha=sha)
+
+    def test_invalid_message(self) -> None:
+        with pytest.raises(VersionError) as info:
+            short_sha("HEAD")
+        assert str(info.value) == (
+            "'HEAD' is not a git commit sha (expected 7 to 64 hexadecimal digits)"
+        )
+
+
+class TestDevTags:
+    """Non-release builds get sha-<short> (marked -dirty) and dev."""
+
+    @pytest.mark.parametrize(
+        ("dirty", "flavor", "expected"),
+        [
+            pytest.param(False, Flavor(), ("sha-0123abc", "dev"), id="clean"),
+            pytest.param(True, Flavor(), ("sha-0123abc-dirty", "dev"), id="dirty"),
+            pytest.param(
+                True,
+                Flavor(suffix="-alpine"),
+                ("sha-0123abc-dirty-alpine", "dev-alpine"),
+                id="dirty-with-suffix",
+            ),
+        ],
+    )
+    def test_dev_tags(self, dirty: bool, flavor: Flavor, expected: tuple[str, str]) -> None:
+        assert dev_tags(SHA, dirty, flavor=flavor) == expected
+
+    def test_invalid_sha(self) -> None:
+        with pytest.raises(VersionError):
+            dev_tags("not-a-sha", False)
