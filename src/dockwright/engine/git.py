@@ -44,7 +44,9 @@ def state(root: Path) -> GitState:
     dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
     remote = _git(root, "remote", "get-url", "origin", check=False)
     branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD", check=False)
-    return GitState(sha=sha, dirty=dirty, source=strip_credentials(remote), branch=branch)
+    # Without a remote, the work tree itself is the source (the label must not be empty).
+    source = strip_credentials(remote) if remote else f"file://{root.resolve()}"
+    return GitState(sha=sha, dirty=dirty, source=source, branch=branch)
 
 
 def commit_paths(root: Path, paths: list[str], message: str) -> None:
