@@ -57,12 +57,18 @@ def read_version(project: Project) -> str:
 
 def provenance(project: Project, version: str | None = None) -> Provenance:
     state = git.state(project.root)
+    # A clean tree's images are stamped with the commit time, not the wall clock:
+    # rebuilding the same commit then gives the same image (same digest), so a
+    # rerun release or a warm rebuild pushes and changes nothing.
+    created = datetime.now(UTC)
+    if not state.dirty and state.committed:
+        created = datetime.fromisoformat(state.committed)
     return Provenance(
         version=version or read_version(project),
         sha=state.sha,
         dirty=state.dirty,
         source=state.source,
-        created=datetime.now(UTC),
+        created=created,
     )
 
 

@@ -12,9 +12,9 @@ Re-releasing the highest version keeps its floating tags.
 
 Other choices, each tested:
 
-- Major version zero gets no bare major tag (``0.3.1`` -> ``0.3.1``, ``0.3``,
-  ``latest``): 0.y.z promises no compatibility, so a ``0`` tag would be a trap
-  (metadata-action's README recommends disabling it).
+- Major version zero gets its bare major tag too (``0.2.0`` -> ``0.2.0``,
+  ``0.2``, ``0``, ``latest``), as our release process promises; a team that
+  considers ``0`` a trap simply does not pull it.
 - Build metadata stays in the full-version tag with ``+`` turned into ``-``
   (``1.4.2+build.5`` -> ``1.4.2-build.5``): metadata-action's ``sanitizeTag``
   replaces every run of characters a Docker tag cannot hold with ``-``, and its
@@ -154,7 +154,7 @@ def plan_tags(
     floating: list[str] = []
     if all(core >= p for p in stable if p[:2] == core[:2]):
         floating.append(_decorate(f"{v.major}.{v.minor}", flavor))
-    if v.major > 0 and all(core >= p for p in stable if p[0] == v.major):
+    if all(core >= p for p in stable if p[0] == v.major):
         floating.append(_decorate(str(v.major), flavor))
     if flavor.latest and all(core >= p for p in stable):
         floating.append(_latest(flavor))

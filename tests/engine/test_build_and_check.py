@@ -27,7 +27,7 @@ def make_repo(tmp: Path, fixture: str) -> Path:
     shutil.copytree(FIXTURES / fixture, repo)
     shutil.copy(ROOT / "tasks.py", repo / "tasks.py")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "fixture"], cwd=repo, check=True)
     return repo

@@ -85,7 +85,9 @@ class TestPlanTagsLatestRule:
                 ("1.4.2", "1.4", "1", "latest", SHORT),
                 id="sanitised-build-tags-read-as-prereleases",
             ),
-            pytest.param("0.3.1", [], ("0.3.1", "0.3", "latest", SHORT), id="major-zero-no-0-tag"),
+            pytest.param(
+                "0.3.1", [], ("0.3.1", "0.3", "0", "latest", SHORT), id="major-zero-0-tag"
+            ),
             pytest.param("0.3.1", ["0.4.0"], ("0.3.1", "0.3", SHORT), id="major-zero-backport"),
         ],
     )

@@ -7,17 +7,27 @@ what failed; the engine's own text is kept on the exception for `--debug`.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from python_on_whales import DockerClient, docker
 from python_on_whales.exceptions import DockerException, NoSuchImage
 from python_on_whales.utils import run
 
-from dockwright.errors import ConfigError, EngineError
+from dockwright.errors import (
+    BuildError,
+    ConfigError,
+    EngineError,
+    RegistryError,
+    StackError,
+)
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -151,3 +161,243 @@ def save_image(ref: str, dest: Path) -> Path:
     """`docker save`: every layer, so files deleted in a later layer are still seen."""
     docker.image.save(ref, output=dest)
     return dest
+
+
+def private_client(config_dir: Path) -> DockerClient:
+    """A client whose `docker login` credentials live in `config_dir` only.
+
+    Release logins go to a throwaway config folder, never ~/.docker/config.json.
+    """
+    return DockerClient(config=str(config_dir))
+
+
+def login(client: DockerClient, server: str, username: str, token: str) -> None:
+    """`docker login --password-stdin` (python-on-whales passes the token on stdin)."""
+    try:
+        client.login(server=server, username=username, password=token)
+    except DockerException as exc:
+        raise RegistryError(f"docker login to {server} as {username} failed") from exc
+
+
+def tag(source: str, target: str) -> None:
+    docker.image.tag(source, target)
+
+
+class PushFailed(RegistryError):
+    """One `docker push` attempt failed (retried by the caller)."""
+
+
+def push(client: DockerClient, ref: str) -> None:
+    try:
+        client.image.push(ref, quiet=True)
+    except DockerException as exc:
+        last = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit code {exc.return_code}"]
+        raise PushFailed(f"push of {ref} failed: {last[0]}") from exc
+
+
+def repo_digests(ref: str) -> tuple[str, ...]:
+    return inspect_image(ref).repo_digests
+
+
+def compose_up_simple(files: list[Path], project: str) -> None:
+    """`compose up -d --wait` of a small self-contained stack (the local registry)."""
+    try:
+        compose_client(files, project, []).compose.up(detach=True, wait=True, quiet=True)
+    except DockerException as exc:
+        raise EngineError(f"starting {project} failed: {_tail(exc)}") from exc
+
+
+def compose_down_simple(files: list[Path], project: str, *, volumes: bool) -> None:
+    try:
+        compose_client(files, project, []).compose.down(volumes=volumes, quiet=True)
+    except DockerException as exc:
+        raise EngineError(f"stopping {project} failed: {_tail(exc)}") from exc
+
+
+# -- compose stacks: up, down, ps, logs, config, restart ----------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComposeProject:
+    """A compose project as dockwright runs it.
+
+    `variables` are what compose interpolates on top of `env_file` (APP_VERSION,
+    DOCKWRIGHT_ENV_FILE, ...); like shell exports, they win over the env file.
+    """
+
+    name: str
+    files: tuple[Path, ...]
+    env_file: Path | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def _exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """python-on-whales runs compose with this process's environment and takes no
+    `env=`: set the interpolation variables for the duration of one call."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _compose(p: ComposeProject) -> DockerClient:
+    return compose_client(list(p.files), p.name, [p.env_file] if p.env_file else [])
+
+
+def _stack_error(what: str, p: ComposeProject, exc: DockerException) -> StackError:
+    return StackError(
+        f"docker compose {what} failed for project {p.name}: {strip_ansi(_tail(exc))}"
+    )
+
+
+def stack_config(p: ComposeProject) -> dict[str, Any]:
+    """The merged config of the project's files, as compose resolves it."""
+    with _exported(p.variables):
+        return compose_config(list(p.files), p.name, [p.env_file] if p.env_file else [])
+
+
+def stack_build(p: ComposeProject, on_line: Callable[[str], None]) -> None:
+    """`docker compose build` of the services with a build: section, lines to `on_line`."""
+    try:
+        with _exported(p.variables):
+            stream = _compose(p).compose.build(progress="plain", stream_logs=True)
+            for _source, chunk in cast(Iterator[tuple[str, bytes]], stream):
+                on_line(strip_ansi(chunk.decode(errors="replace")).rstrip())
+    except DockerException as exc:
+        raise BuildError(
+            f"docker compose build failed for project {p.name}; see the build output above"
+        ) from exc
+
+
+def stack_pull(p: ComposeProject, services: list[str]) -> None:
+    try:
+        with _exported(p.variables):
+            _compose(p).compose.pull(services, quiet=True)
+    except DockerException as exc:
+        raise _stack_error("pull", p, exc) from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpProcess:
+    """`docker compose up --detach` running while the caller watches health.
+
+    Not python-on-whales' `compose.up`: that blocks until compose has started
+    every service (it waits for `depends_on: service_healthy` itself), and we
+    need the containers' states while it does.
+    """
+
+    process: subprocess.Popen[bytes]
+    output: IO[bytes]
+
+    def finished(self) -> tuple[int, str] | None:
+        """(exit code, last output line) once compose has exited, else None."""
+        code = self.process.poll()
+        return None if code is None else (code, self.last_line())
+
+    def last_line(self) -> str:
+        self.output.seek(0)
+        lines = strip_ansi(self.output.read().decode(errors="replace")).strip().splitlines()
+        return lines[-1].strip() if lines else ""
+
+    def stop(self, timeout: float = 30) -> None:
+        """Wait for compose to exit (terminate it if it will not), then close."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        finally:
+            self.output.close()
+
+
+def start_up(p: ComposeProject, args: list[str]) -> UpProcess:
+    """Start `docker compose ... <args>` (args from UpPlan.up_args) in the background."""
+    command = [str(part) for part in _compose(p).compose.docker_compose_cmd] + args
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - UpProcess.stop closes it
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **p.variables},
+    )
+    return UpProcess(process=process, output=output)
+
+
+def stack_down(p: ComposeProject, *, volumes: bool, timeout: int = 10) -> None:
+    """`down --remove-orphans`: every container and network of the project; named
+    volumes too with `volumes`."""
+    try:
+        with _exported(p.variables):
+            _compose(p).compose.down(
+                remove_orphans=True, volumes=volumes, timeout=timeout, quiet=True
+            )
+    except DockerException as exc:
+        raise _stack_error("down", p, exc) from exc
+
+
+def stack_restart(p: ComposeProject, services: list[str], timeout: int = 10) -> None:
+    try:
+        with _exported(p.variables):
+            _compose(p).compose.restart(services, timeout=timeout)
+    except DockerException as exc:
+        raise _stack_error("restart", p, exc) from exc
+
+
+def stack_logs(
+    p: ComposeProject, services: list[str], *, tail: int | None, follow: bool = False
+) -> Iterator[str]:
+    """Log lines (control sequences stripped), oldest first; endless with `follow`."""
+    try:
+        with _exported(p.variables):
+            stream = _compose(p).compose.logs(
+                services, tail=None if tail is None else str(tail), follow=follow, stream=True
+            )
+            for _source, chunk in cast(Iterator[tuple[str, bytes]], stream):
+                text = strip_ansi(chunk.decode(errors="replace"))
+                yield from text.rstrip("\n").split("\n")
+    except DockerException as exc:
+        raise _stack_error("logs", p, exc) from exc
+
+
+def _docker_lines(*args: str) -> list[str]:
+    return str(run([*docker.docker_cmd, *args])).split()
+
+
+def _label_filter(project: str) -> list[str]:
+    return ["--filter", f"label=com.docker.compose.project={project}"]
+
+
+def project_containers(project: str) -> list[dict[str, Any]]:
+    """`docker inspect` of every container, running or not, of compose project `project`."""
+    ids = _docker_lines("container", "ls", "-a", "-q", "--no-trunc", *_label_filter(project))
+    if not ids:
+        return []
+    try:
+        return cast(
+            list[dict[str, Any]], json.loads(str(run([*docker.docker_cmd, "inspect", *ids])))
+        )
+    except DockerException:
+        # One was removed between the two calls: inspect the others one by one.
+        found: list[dict[str, Any]] = []
+        for one in ids:
+            with suppress(DockerException):
+                found += json.loads(str(run([*docker.docker_cmd, "inspect", one])))
+        return found
+
+
+def project_resources(project: str) -> dict[str, list[str]]:
+    """Names of the containers, networks and volumes compose made for `project`."""
+    where = _label_filter(project)
+    return {
+        "containers": _docker_lines("container", "ls", "-a", *where, "--format", "{{.Names}}"),
+        "networks": _docker_lines("network", "ls", *where, "--format", "{{.Name}}"),
+        "volumes": _docker_lines("volume", "ls", *where, "--format", "{{.Name}}"),
+    }

@@ -16,6 +16,7 @@ class GitState:
     dirty: bool
     source: str
     branch: str
+    committed: str = ""  # ISO 8601 commit time of HEAD
 
     @property
     def short(self) -> str:
@@ -46,7 +47,8 @@ def state(root: Path) -> GitState:
     branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD", check=False)
     # Without a remote, the work tree itself is the source (the label must not be empty).
     source = strip_credentials(remote) if remote else f"file://{root.resolve()}"
-    return GitState(sha=sha, dirty=dirty, source=source, branch=branch)
+    committed = _git(root, "show", "-s", "--format=%cI", "HEAD", check=False)
+    return GitState(sha=sha, dirty=dirty, source=source, branch=branch, committed=committed)
 
 
 def commit_paths(root: Path, paths: list[str], message: str) -> None:
