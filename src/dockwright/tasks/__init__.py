@@ -7,10 +7,12 @@ from invoke.collection import Collection
 from dockwright.tasks.build import build
 from dockwright.tasks.check import check
 from dockwright.tasks.release import push, registry_ns, release, tags, version
+from dockwright.tasks.scan import scan
 
 ns = Collection()
 ns.add_task(build)
 ns.add_task(check)
+ns.add_task(scan)
 for _task in (version, tags, push, release):
     ns.add_task(_task)
 ns.add_collection(registry_ns)

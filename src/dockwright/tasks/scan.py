@@ -1,0 +1,296 @@
+"""`invoke scan`: vulnerabilities, baked-in secrets and Dockerfile checks behind one gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import typing
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from dockwright import project as repo
+from dockwright import scan as lib
+from dockwright.compose import select
+from dockwright.config import Project, load_project
+from dockwright.engine import docker as engine
+from dockwright.errors import ConfigError, ScannerUnavailableError
+from dockwright.scan import runner, scout, trivy
+from dockwright.scan.gate import IGNORE_FILE
+from dockwright.scan.model import Kind, ScanResult, Severity
+from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks.check import _image_for
+
+HELP = {
+    "service": "service(s) to scan: -s backend or -s backend,frontend (default: all built ones)",
+    "target": "prod (default) or dev: which build's images to scan",
+    "scanner": "scout or trivy (default: settings, else Scout when installed and logged in)",
+    "fail_on": "lowest severity that fails the gate: critical, high, medium, low or none "
+    "(default: settings, else critical)",
+    "format": "table (stderr), json, markdown (stdout) or sarif (build/scan.sarif)",
+    "output": "write the report to this file instead",
+    "secrets": "also look for secrets baked into the images (trivy, works offline)",
+    "dockerfiles": "also check each service's Dockerfile for misconfigurations (trivy)",
+    "no_vulns": "skip the vulnerability scan (it needs a vulnerability database)",
+    "dry_run": "print the exact scanner command lines; scan nothing",
+}
+FORMATS = ("table", "json", "markdown", "sarif")
+# GitHub's upload-sarif step picks the report up from here.
+SARIF_DEFAULT = "build/scan.sarif"
+
+# [tool.dockwright.scan]: ScannerSettings' fields, the gate's, and what `release` reads.
+_SETTINGS_TYPES: dict[str, tuple[type, ...]] = {
+    "scanner": (str,),
+    "trivy": (str,),
+    "docker": (str,),
+    "cache_dir": (str,),
+    "offline": (bool,),
+    "timeout": (int, float),
+    "fail_on": (str,),
+    "ignore_file": (str,),
+    "release_kinds": (list,),
+}
+# The same default as `invoke release`'s gate: one key, one meaning.
+DEFAULT_FAIL_ON = "critical"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanPlan:
+    """What one `invoke scan` scans, how, and where the gate sits."""
+
+    settings: runner.ScannerSettings
+    images: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    dockerfiles: tuple[str, ...]
+    fail_on: Severity | None
+    ignore_file: Path
+
+
+def scan_settings(project: Project, *, scanner: str, fail_on: str) -> dict[str, Any]:
+    """`[tool.dockwright.scan]` checked key by key, with the command line's values on top."""
+    raw = dict(project.settings.scan)
+    where = "[tool.dockwright.scan]"
+    for key, value in raw.items():
+        if key not in _SETTINGS_TYPES:
+            known = ", ".join(sorted(_SETTINGS_TYPES))
+            raise ConfigError(f"{where}: unknown key {key!r}; known keys: {known}")
+        expected = _SETTINGS_TYPES[key]
+        if not isinstance(value, expected) or (key == "timeout" and isinstance(value, bool)):
+            raise ConfigError(f"{where}.{key}: expected {_type_name(expected)}, got {value!r}")
+    raw["scanner"] = scanner or raw.get("scanner", "auto")
+    if raw["scanner"] not in typing.get_args(runner.Choice):
+        raise ConfigError(f"scanner {raw['scanner']!r}; use scout, trivy or auto")
+    raw["fail_on"] = fail_on or raw.get("fail_on", DEFAULT_FAIL_ON)
+    raw.pop("release_kinds", None)
+    for key in ("trivy", "cache_dir", "ignore_file"):
+        if key in raw:  # relative paths are the repository's, wherever invoke runs
+            raw[key] = str(project.root / Path(raw[key]).expanduser())
+    return raw
+
+
+def make_plan(
+    project: Project,
+    names: list[str],
+    *,
+    target: str,
+    scanner: str,
+    fail_on: str,
+    secrets: bool,
+    dockerfiles: bool,
+    vulns: bool,
+) -> ScanPlan:
+    """Images (as `build` tagged them), kinds, Dockerfiles and gate for the named services."""
+    wanted: dict[Kind, bool] = {"vulnerability": vulns, "secret": secrets}
+    kinds = tuple(k for k, on in wanted.items() if on)
+    if not kinds and not dockerfiles:
+        raise ConfigError("nothing to scan: --no-vulns needs --secrets or --dockerfiles")
+    raw = scan_settings(project, scanner=scanner, fail_on=fail_on)
+    threshold = str(raw.pop("fail_on"))
+    ignore_file = Path(raw.pop("ignore_file", project.root / IGNORE_FILE))
+    services = select(repo.load_services(project), names, buildable=True)
+    files = dict.fromkeys(_shown(s.build.dockerfile) for s in services if s.build)
+    return ScanPlan(
+        settings=runner.ScannerSettings(**raw),
+        images=tuple(_image_for(project, s, target) for s in services) if kinds else (),
+        kinds=kinds,
+        dockerfiles=tuple(files) if dockerfiles else (),
+        fail_on=None if threshold.lower() == "none" else _severity(threshold),
+        ignore_file=ignore_file,
+    )
+
+
+def resolve(plan: ScanPlan) -> ScanPlan:
+    """Choose the scanner and find trivy once: a missing tool is one error, not one per image."""
+    settings = plan.settings
+    # Secrets and Dockerfiles are trivy's alone; the choice matters only for vulnerabilities.
+    if "vulnerability" in plan.kinds:
+        settings = replace(settings, scanner=runner.choose_scanner(settings))
+    else:
+        settings = replace(settings, scanner="trivy")
+    if settings.scanner == "trivy" or plan.kinds != ("vulnerability",) or plan.dockerfiles:
+        settings = replace(settings, trivy=runner.find_trivy(settings))
+    return replace(plan, settings=settings)
+
+
+def commands(plan: ScanPlan) -> list[str]:
+    """The exact command lines a resolved plan runs, split per image as `scan_image` does."""
+    s = plan.settings
+    scout_vulns = s.scanner == "scout" and "vulnerability" in plan.kinds
+    trivy_kinds = tuple(k for k in plan.kinds if not (scout_vulns and k == "vulnerability"))
+    lines = []
+    for image in plan.images:
+        if scout_vulns:  # its report goes to a fresh temporary folder per run
+            argv = scout.cves_command(s.docker, image, output="<tmp>/report.sarif.json")
+            lines.append(shlex.join(argv))
+        if trivy_kinds:
+            argv = trivy.image_command(
+                s.trivy or "trivy",
+                image,
+                kinds=trivy_kinds,
+                cache_dir=s.cache_dir,
+                offline=s.offline,
+            )
+            lines.append(shlex.join(argv))
+    for dockerfile in plan.dockerfiles:
+        argv = trivy.config_command(s.trivy or "trivy", dockerfile, cache_dir=s.cache_dir)
+        lines.append(shlex.join(argv))
+    return lines
+
+
+def run_scans(plan: ScanPlan) -> tuple[list[ScanResult], list[ScannerUnavailableError]]:
+    """Scan every image and Dockerfile; a scan that cannot run is recorded, not fatal yet."""
+    results: list[ScanResult] = []
+    problems: list[ScannerUnavailableError] = []
+    jobs = [(image, "image") for image in plan.images] + [(f, "file") for f in plan.dockerfiles]
+    for target, kind in jobs:
+        with console.status(f"scanning {target}"):
+            try:
+                if kind == "image":
+                    results += lib.scan_image(target, plan.settings, kinds=plan.kinds)
+                else:
+                    results.append(lib.scan_dockerfile(target, plan.settings))
+            except ScannerUnavailableError as error:
+                problems.append(error)
+                scanner = plan.settings.scanner
+                results.append(ScanResult.not_run(image=target, scanner=scanner, reason=str(error)))
+    return results, problems
+
+
+def render(fmt: str, results: list[ScanResult], verdict: lib.GateVerdict) -> str:
+    if fmt == "json":
+        return lib.render_json(results, verdict)
+    if fmt == "markdown":
+        return lib.render_markdown(results, verdict)
+    if fmt == "sarif":
+        return lib.render_sarif(results)
+    return lib.render_table(results, verdict)
+
+
+def emit(text: str, fmt: str, output: str, project: Project) -> None:
+    """Tables to stderr, other formats to stdout; SARIF (and --output) to a file."""
+    path = Path(output) if output else (project.root / SARIF_DEFAULT if fmt == "sarif" else None)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        console.print(f"wrote the {fmt} report to {path}", markup=False, highlight=False)
+    elif fmt == "table":
+        console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True, end="")
+    else:
+        out.print(text, markup=False, highlight=False, emoji=False, end="")
+
+
+def publish(
+    results: list[ScanResult], verdict: lib.GateVerdict, fmt: str, output: str, project: Project
+) -> None:
+    """The report in its format and place, GitHub's step summary, and the gate's decision."""
+    text = render(fmt, results, verdict)
+    if fmt == "table" and not verdict.passed:  # the error line says it: not twice
+        text = text.removesuffix(verdict.summary() + "\n")
+    emit(text, fmt, output, project)
+    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(lib.render_markdown(results, verdict))
+    if verdict.passed and fmt != "table":  # a table ends with the gate's decision
+        console.print(verdict.summary(), markup=False, highlight=False)
+
+
+@task(help=HELP, iterable=["service"])
+@guarded
+def scan(
+    c: Context,
+    service: list[str] | None = None,
+    target: str = "prod",
+    scanner: str = "",
+    fail_on: str = "",
+    format_: str = "table",
+    output: str = "",
+    secrets: bool = False,
+    dockerfiles: bool = False,
+    no_vulns: bool = False,
+    dry_run: bool = False,
+) -> None:
+    """Scan built images (vulnerabilities, secrets) and Dockerfiles; gate on severity."""
+    if format_ not in FORMATS:
+        raise ConfigError(f"unknown format {format_!r}; use one of {', '.join(FORMATS)}")
+    project = load_project()
+    plan = make_plan(
+        project,
+        split_names(None, service),
+        target=target,
+        scanner=scanner,
+        fail_on=fail_on,
+        secrets=secrets,
+        dockerfiles=dockerfiles,
+        vulns=not no_vulns,
+    )
+    plan = resolve(plan)
+    if dry_run:
+        out.print("\n".join(commands(plan)), markup=False, highlight=False, emoji=False)
+        return
+    if plan.images:
+        engine.ensure_engine()
+    results, problems = run_scans(plan)
+    if problems:
+        # No partial machine report: an upload missing images would close their alerts.
+        if format_ == "table" and any(r.ran for r in results):
+            emit(lib.render_table(results), format_, output, project)
+        raise _unavailable(problems)
+    ignores = lib.load_ignores(plan.ignore_file)
+    findings = [f for r in results for f in r.findings]
+    verdict = lib.evaluate(findings, plan.fail_on, ignores, dt.date.today())
+    publish(results, verdict, format_, output, project)
+    lib.check(verdict)
+
+
+def _unavailable(problems: list[ScannerUnavailableError]) -> ScannerUnavailableError:
+    """One line for every scan that could not run: the first reason, and how many more."""
+    more = len(problems) - 1
+    if not more:
+        return problems[0]
+    return ScannerUnavailableError(f"{problems[0]} (and {more} more scans could not run)")
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        raise ConfigError(f"--fail-on: {error} or none") from None
+
+
+def _shown(path: Path) -> str:
+    """A Dockerfile as SARIF and people want it: relative to where invoke runs, if inside."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _type_name(expected: tuple[type, ...]) -> str:
+    names: dict[tuple[type, ...], str] = {
+        (str,): "a string",
+        (bool,): "true or false",
+        (list,): "a list",
+    }
+    return names.get(expected, "a number")
