@@ -8,13 +8,11 @@ runs under a unique compose project and is removed with its volumes, always.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import secrets
 import shutil
 import socket
-import statistics
 import subprocess
 import time
 import uuid
@@ -437,25 +435,3 @@ def test_dev_stack_reloads_backend_source_within_5s(dev: Stack) -> None:
     page = dev.cwd / "services" / "frontend" / "src" / "index.html"
     page.write_text(page.read_text().replace("<h1>Todos</h1>", "<h1>Edited todos</h1>"))
     wait_for(dev.frontend, timeout=5, expect="Edited todos")
-
-
-# -- measurements (opt-in): DOCKWRIGHT_MEASURE_UP=1 -----------------------------------------
-
-
-@pytest.mark.skipif(
-    not os.environ.get("DOCKWRIGHT_MEASURE_UP"), reason="opt-in: DOCKWRIGHT_MEASURE_UP=1"
-)
-def test_measure_up_to_healthy(prod: Stack) -> None:
-    """Median seconds from `up` to all-healthy over 3 cold starts (fresh volumes)."""
-    stack = dataclasses.replace(prod, project=f"{prod.project}-measure")
-    durations = []
-    for _ in range(3):
-        started = time.monotonic()
-        try:
-            stack.check("up", "--wait", "--wait-timeout", str(UP_TIMEOUT_S), "--no-build")
-            durations.append(time.monotonic() - started)
-        finally:
-            stack.down()
-    median = statistics.median(durations)
-    print(f"up -> healthy: {[round(d, 1) for d in durations]} s, median {median:.1f} s")
-    assert median < UP_TIMEOUT_S
