@@ -143,23 +143,34 @@ def image_exists(ref: str) -> bool:
 
 def image_history(ref: str) -> list[dict[str, Any]]:
     """`docker image history` rows (python-on-whales' own history() is not implemented)."""
-    out = run([*docker.docker_cmd, "image", "history", "--no-trunc", "--format", "{{json .}}", ref])
+    try:
+        out = run(
+            [*docker.docker_cmd, "image", "history", "--no-trunc", "--format", "{{json .}}", ref]
+        )
+    except DockerException as exc:
+        raise EngineError(f"docker image history {ref} failed: {_tail(exc)}") from exc
     return [json.loads(line) for line in str(out).splitlines() if line.strip()]
 
 
 def export_filesystem(ref: str, dest: Path) -> Path:
     """Write the image's flattened filesystem as a tar file (for file and secret checks)."""
-    container = docker.container.create(ref, ["true"])
     try:
-        docker.container.export(container, dest)
-    finally:
-        container.remove(force=True)
+        container = docker.container.create(ref, ["true"])
+        try:
+            docker.container.export(container, dest)
+        finally:
+            container.remove(force=True)
+    except DockerException as exc:
+        raise EngineError(f"exporting the filesystem of {ref} failed: {_tail(exc)}") from exc
     return dest
 
 
 def save_image(ref: str, dest: Path) -> Path:
     """`docker save`: every layer, so files deleted in a later layer are still seen."""
-    docker.image.save(ref, output=dest)
+    try:
+        docker.image.save(ref, output=dest)
+    except DockerException as exc:
+        raise EngineError(f"docker save {ref} failed: {_tail(exc)}") from exc
     return dest
 
 
@@ -180,7 +191,10 @@ def login(client: DockerClient, server: str, username: str, token: str) -> None:
 
 
 def tag(source: str, target: str) -> None:
-    docker.image.tag(source, target)
+    try:
+        docker.image.tag(source, target)
+    except DockerException as exc:
+        raise EngineError(f"docker tag {source} {target} failed: {_tail(exc)}") from exc
 
 
 class PushFailed(RegistryError):
@@ -375,9 +389,8 @@ def _label_filter(project: str) -> list[str]:
     return ["--filter", f"label=com.docker.compose.project={project}"]
 
 
-def project_containers(project: str) -> list[dict[str, Any]]:
-    """`docker inspect` of every container, running or not, of compose project `project`."""
-    ids = _docker_lines("container", "ls", "-a", "-q", "--no-trunc", *_label_filter(project))
+def inspect_containers(ids: list[str]) -> list[dict[str, Any]]:
+    """`docker inspect` of these containers; ones removed meanwhile are left out."""
     if not ids:
         return []
     try:
@@ -385,12 +398,17 @@ def project_containers(project: str) -> list[dict[str, Any]]:
             list[dict[str, Any]], json.loads(str(run([*docker.docker_cmd, "inspect", *ids])))
         )
     except DockerException:
-        # One was removed between the two calls: inspect the others one by one.
         found: list[dict[str, Any]] = []
         for one in ids:
             with suppress(DockerException):
                 found += json.loads(str(run([*docker.docker_cmd, "inspect", one])))
         return found
+
+
+def project_containers(project: str) -> list[dict[str, Any]]:
+    """`docker inspect` of every container, running or not, of compose project `project`."""
+    ids = _docker_lines("container", "ls", "-a", "-q", "--no-trunc", *_label_filter(project))
+    return inspect_containers(ids)
 
 
 def project_resources(project: str) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from invoke.exceptions import Exit
 from rich.console import Console
 
-from dockwright.errors import DockwrightError
+from dockwright.errors import DockwrightError, EngineError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +36,18 @@ def guarded(func: F) -> F:
             if os.environ.get("DOCKWRIGHT_DEBUG"):
                 raise
             raise Exit(f"error: {error}", code=error.exit_code) from None
+        except Exception as error:
+            # An engine failure the engine layer did not anticipate: still one line.
+            if os.environ.get("DOCKWRIGHT_DEBUG") or not type(error).__module__.startswith(
+                "python_on_whales"
+            ):
+                raise
+            detail = (getattr(error, "stderr", None) or str(error)).strip().splitlines()
+            last = detail[-1] if detail else type(error).__name__
+            raise Exit(
+                f"error: docker failed: {last} (DOCKWRIGHT_DEBUG=1 shows the details)",
+                code=EngineError.exit_code,
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -21,11 +21,14 @@ from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
 from dockwright.publish import Publisher, PushItem, credentials_for, target_repository
 from dockwright.registry_stack import registry_down, registry_up
-from dockwright.scan import ScannerSettings, evaluate, load_ignores, scan_image
-from dockwright.scan.gate import check as scan_check
-from dockwright.scan.model import Finding, Severity
+from dockwright.scan import render_table
+from dockwright.scan.gate import check as check_gate
 from dockwright.tags import Flavor, plan_tags
 from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks.build import execute
+from dockwright.tasks.build import make_plan as make_build_plan
+from dockwright.tasks.check import run_checks
+from dockwright.tasks.scan import gate, make_plan, resolve
 from dockwright.versions import bump_table, parse_version
 
 
@@ -164,9 +167,7 @@ def push(c: Context, service: list[str] | None = None, registry: str = "", tag: 
 
 
 def _build_for_release(project: Project, plan: rel.ReleasePlan) -> None:
-    from dockwright.tasks.build import execute, make_plan
-
-    build_plan = make_plan(
+    build_plan = make_build_plan(
         project,
         [],
         target="prod",
@@ -184,22 +185,26 @@ def _build_for_release(project: Project, plan: rel.ReleasePlan) -> None:
 
 
 def _gates(project: Project, plan: rel.ReleasePlan) -> None:
-    from dockwright.tasks.check import run_checks
-
+    """The policy gate, then the scan gate on the kinds `[tool.dockwright.scan]`
+    names in `release_kinds` (default: vulnerabilities and secrets)."""
     run_checks(project, [i.service for i in plan.images], target="prod")
-    scan = dict(project.settings.scan)
-    kinds = tuple(scan.get("release_kinds", ["vulnerability", "secret"]))
-    fail_on = Severity[str(scan.get("fail_on", "critical")).upper()]
-    settings = ScannerSettings(scanner=str(scan.get("scanner", "auto")))  # type: ignore[arg-type]
-    findings: list[Finding] = []
-    for image in plan.images:
-        ref = f"{image.local_repository}:{image.tags.immutable[0]}"
-        with console.status(f"scanning {ref} ({', '.join(kinds)})"):
-            for result in scan_image(ref, settings, kinds=kinds):
-                findings.extend(result.findings)
-    ignores = load_ignores(project.root / ".dockwright" / "scan-ignore.toml")
-    scan_check(evaluate(findings, fail_on, ignores, dt.date.today()))
-    console.print(f"[green]scan gate passed[/] ({', '.join(kinds)}, fail on {fail_on.name})")
+    kinds = set(project.settings.scan.get("release_kinds", ["vulnerability", "secret"]))
+    scan_plan = resolve(
+        make_plan(
+            project,
+            [i.service for i in plan.images],
+            target="prod",
+            scanner="",
+            fail_on="",
+            secrets="secret" in kinds,
+            dockerfiles="misconfig" in kinds,
+            vulns="vulnerability" in kinds,
+        )
+    )
+    results, verdict = gate(scan_plan, project)
+    console.print(render_table(results), markup=False, highlight=False)
+    check_gate(verdict)
+    console.print(f"[green]scan gate passed[/] ({', '.join(sorted(kinds))})")
 
 
 def _push_all(pub: Publisher, plan: rel.ReleasePlan, *, floating: bool) -> None:

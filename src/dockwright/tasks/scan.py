@@ -251,6 +251,18 @@ def scan(
     if dry_run:
         out.print("\n".join(commands(plan)), markup=False, highlight=False, emoji=False)
         return
+    results, verdict = gate(plan, project, format_=format_, output=output)
+    publish(results, verdict, format_, output, project)
+    lib.check(verdict)
+
+
+def gate(
+    plan: ScanPlan, project: Project, *, format_: str = "table", output: str = ""
+) -> tuple[list[ScanResult], lib.GateVerdict]:
+    """Run a resolved plan's scans and the gate's verdict (release calls this too).
+
+    Raises ScannerUnavailableError when any scan could not run.
+    """
     if plan.images:
         engine.ensure_engine()
     results, problems = run_scans(plan)
@@ -261,9 +273,7 @@ def scan(
         raise _unavailable(problems)
     ignores = lib.load_ignores(plan.ignore_file)
     findings = [f for r in results for f in r.findings]
-    verdict = lib.evaluate(findings, plan.fail_on, ignores, dt.date.today())
-    publish(results, verdict, format_, output, project)
-    lib.check(verdict)
+    return results, lib.evaluate(findings, plan.fail_on, ignores, dt.date.today())
 
 
 def _unavailable(problems: list[ScannerUnavailableError]) -> ScannerUnavailableError:
