@@ -50,7 +50,10 @@ def definition() -> dict[str, dict[str, dict[str, object]]]:
     """The bake definition dockwright builds from the compose files (its --dry-run)."""
     proc = subprocess.run(
         [str(VENV_BIN / "invoke"), "build", "--all", "--dry-run"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
@@ -69,7 +72,9 @@ def cold_reset() -> None:
     run(["docker", "builder", "prune", "-af"])
     images = subprocess.run(
         ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     doomed = [i for i in images if i.startswith((f"{PREFIX}/", "localhost:5000/dockwright-ref/"))]
     if doomed:
@@ -87,13 +92,24 @@ def raw_bake(path: Path) -> Callable[[], None]:
 def sequential(defn: dict[str, dict[str, dict[str, object]]]) -> Callable[[], None]:
     def go() -> None:
         for name, t in defn["target"].items():
-            cmd = ["docker", "build", "--progress", "plain", "-f", str(t["dockerfile"]),
-                   "-t", f"{PREFIX}/seq-{name}:latest", "--secret", f"id=ca,src={CA}"]
+            cmd = [
+                "docker",
+                "build",
+                "--progress",
+                "plain",
+                "-f",
+                str(t["dockerfile"]),
+                "-t",
+                f"{PREFIX}/seq-{name}:latest",
+                "--secret",
+                f"id=ca,src={CA}",
+            ]
             if t.get("target"):
                 cmd += ["--target", str(t["target"])]
             for k, v in dict(t.get("args") or {}).items():  # type: ignore[call-overload]
                 cmd += ["--build-arg", f"{k}={v}"]
             run([*cmd, str(t["context"])])
+
     return go
 
 
@@ -114,7 +130,7 @@ def main() -> None:
     cold: dict[str, list[float]] = {m: [] for m in methods}
     order = list(methods)
     for i in range(args.rounds):
-        for name in order[i % len(order):] + order[: i % len(order)]:
+        for name in order[i % len(order) :] + order[: i % len(order)]:
             cold_reset()
             cold[name].append(timed(methods[name]))
             print(f"cold round {i + 1} {name}: {cold[name][-1]:.1f}s", file=sys.stderr)
@@ -157,8 +173,10 @@ def main() -> None:
         runs = ", ".join(f"{v:.2f}" for v in values)
         print(f"{'warm no-op, ' + name:<44} {wmed[name]:>8.2f}s  [{runs}]")
     print(f"{'invoke --list':<44} {result['invoke_list_median']:>8.2f}s")
-    print(f"cold: dockwright / raw bake = {result['cold_ratio_dockwright_vs_raw_bake']:.3f}, "
-          f"dockwright / sequential = {result['cold_ratio_dockwright_vs_sequential']:.3f}")
+    print(
+        f"cold: dockwright / raw bake = {result['cold_ratio_dockwright_vs_raw_bake']:.3f}, "
+        f"dockwright / sequential = {result['cold_ratio_dockwright_vs_sequential']:.3f}"
+    )
     print(f"warm: dockwright / raw bake = {result['warm_ratio_dockwright_vs_raw_bake']:.2f}")
     print(f"written: {out}")
 

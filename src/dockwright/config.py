@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dockwright import discover
 from dockwright.errors import ConfigError
 
 T = TypeVar("T")
@@ -153,7 +154,9 @@ def load_project(start: Path | None = None) -> Project:
 
     The root is the nearest folder with a `dockwright.toml`, or a
     `pyproject.toml` holding `[tool.dockwright]`; failing both, the nearest
-    folder with a compose file or `.git`, with default settings.
+    folder with a compose file or `.git`, with default settings. When no
+    compose_files are configured, they (and dev/prod files and targets not set)
+    are discovered from the repository's conventional layout (`discover`).
     """
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -161,17 +164,41 @@ def load_project(start: Path | None = None) -> Project:
         if own.is_file():
             data = _read_toml(own)
             section = data.get("tool", {}).get("dockwright", data)
-            return Project(root=folder, source=own, settings=parse_settings(section, str(own)))
+            settings = parse_settings(section, str(own))
+            return Project(root=folder, source=own, settings=_discovered(folder, settings))
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             data = _read_toml(pyproject)
             section = data.get("tool", {}).get("dockwright")
             if section is not None:
                 settings = parse_settings(section, f"{pyproject} [tool.dockwright]")
-                return Project(root=folder, source=pyproject, settings=settings)
+                return Project(
+                    root=folder, source=pyproject, settings=_discovered(folder, settings)
+                )
     for folder in (here, *here.parents):
+        if folder.name == "compose" and not (folder / ".git").exists():
+            continue  # conventionally the compose/ folder of the root above
         if (folder / ".git").exists() or any(
-            (folder / n).is_file() for n in ("compose.yaml", "docker-compose.yml")
+            (folder / sub / n).is_file() for sub in discover.FOLDERS for n in discover.COMPOSE_NAMES
         ):
-            return Project(root=folder, source=None, settings=Settings())
-    return Project(root=here, source=None, settings=Settings())
+            return Project(root=folder, source=None, settings=_discovered(folder, Settings()))
+    return Project(root=here, source=None, settings=_discovered(here, Settings()))
+
+
+def _discovered(root: Path, settings: Settings) -> Settings:
+    """Explicit compose_files are kept as they are; otherwise the discovered layout."""
+    if settings.compose_files:
+        return settings
+    layout = discover.find_compose_files(root)
+    if not layout.base:
+        return settings
+    targets = settings.targets
+    if not targets:
+        targets = discover.choose_targets(discover.discover_services(root, layout)).targets
+    return dataclasses.replace(
+        settings,
+        compose_files=layout.base,
+        dev_files=settings.dev_files or layout.dev,
+        prod_files=settings.prod_files or layout.prod,
+        targets=targets,
+    )

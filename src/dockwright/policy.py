@@ -25,6 +25,8 @@ RULES = (
     "compilers",
     "hadolint",
 )
+# Compose-level rules (dockwright.composelint): waivable in x-dockwright like the above.
+COMPOSE_RULES = ("ports-all-interfaces", "literal-secret", "container-name")
 REQUIRED_LABELS = ("version", "created", "revision", "source", "title")
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make", "ld")
 NS = 1_000_000_000
@@ -93,6 +95,8 @@ def expectations_from(extension: dict[str, Any], defaults: dict[str, Any]) -> Ex
         "hadolint_threshold",
         "waivers",
         "health_path",
+        # Read by `up` (how long a service may take to become healthy), not by the gate.
+        "health_budget",
     }
     unknown = sorted(set(merged) - known)
     if unknown:
@@ -101,8 +105,9 @@ def expectations_from(extension: dict[str, Any], defaults: dict[str, Any]) -> Ex
         )
     waivers = dict(merged.get("waivers") or {})
     for rule, reason in waivers.items():
-        if rule not in RULES:
-            raise ConfigError(f"waiver for unknown rule {rule!r}; rules: {', '.join(RULES)}")
+        if rule not in RULES and rule not in COMPOSE_RULES:
+            rules = ", ".join((*RULES, *COMPOSE_RULES))
+            raise ConfigError(f"waiver for unknown rule {rule!r}; rules: {rules}")
         if not isinstance(reason, str) or len(reason.strip()) < 10:
             raise ConfigError(f"waiver for {rule!r} needs a written reason (10+ characters)")
     ports = merged.get("ports") or ([merged["port"]] if "port" in merged else [])

@@ -382,7 +382,10 @@ def stack_logs(
 
 
 def _docker_lines(*args: str) -> list[str]:
-    return str(run([*docker.docker_cmd, *args])).split()
+    try:
+        return str(run([*docker.docker_cmd, *args])).split()
+    except DockerException as exc:
+        raise EngineError(f"docker {' '.join(args[:2])} failed: {_tail(exc)}") from exc
 
 
 def _label_filter(project: str) -> list[str]:

@@ -6,13 +6,20 @@ from invoke.collection import Collection
 
 from dockwright.tasks.build import build
 from dockwright.tasks.check import check
+from dockwright.tasks.env import ns as env_ns
+from dockwright.tasks.init import init
 from dockwright.tasks.release import push, registry_ns, release, tags, version
 from dockwright.tasks.scan import scan
+from dockwright.tasks.stack import config, down, logs, ps, up
 
 ns = Collection()
+ns.add_task(init)
 ns.add_task(build)
 ns.add_task(check)
 ns.add_task(scan)
 for _task in (version, tags, push, release):
     ns.add_task(_task)
 ns.add_collection(registry_ns)
+for _task in (up, down, ps, logs, config):
+    ns.add_task(_task)
+ns.add_collection(env_ns)

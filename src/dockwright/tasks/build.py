@@ -18,6 +18,7 @@ from dockwright.engine import docker as engine
 from dockwright.errors import BuildError
 from dockwright.report import live_table, result_table, write_reports
 from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks.env import env_path, require_valid_env
 
 HELP = {
     "all": "build every service with a build: section (the default when none is named)",
@@ -116,6 +117,9 @@ def build(
 ) -> None:
     """Build service images in parallel with buildx bake (tags, OCI labels, secrets)."""
     project = load_project()
+    # A broken .env would give compose wrong values (image names, build args):
+    # check it first. No .env is fine: builds read no secrets from it.
+    require_valid_env(project, env_path(project), missing_ok=True)
     names = [] if all_ else split_names(None, service)
     plan = make_plan(
         project,

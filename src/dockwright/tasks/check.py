@@ -1,4 +1,5 @@
-"""`invoke check`: the image policy gate, PASS/FAIL per rule with the measured value."""
+"""`invoke check`: the policy gate. Compose-level findings with file:line, then PASS/FAIL
+per image rule with the measured value."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from rich.table import Table
 
 from dockwright import project as repo
 from dockwright.build import dev_tags
-from dockwright.compose import Service, select
+from dockwright.compose import Service, compose_files, select
+from dockwright.composelint import Finding, apply_waivers, lint_files
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.evidence import gather
@@ -45,6 +47,24 @@ def verdict_table(service: str, image: str, verdicts: list[Verdict]) -> Table:
     return table
 
 
+def compose_findings(project: Project, services: list[Service], names: list[str]) -> list[Finding]:
+    """Findings in every configured compose file (base, dev, prod), waivers applied."""
+    s = project.settings
+    files = compose_files(project.root, s.compose_files, (*s.dev_files, *s.prod_files))
+    found = apply_waivers(lint_files(files, project.root), {v.name: v.extension for v in services})
+    return [f for f in found if not names or f.service in names]
+
+
+def findings_table(findings: list[Finding]) -> Table:
+    table = Table(title="compose files", title_justify="left")
+    for col in ("rule", "status", "where", "service", "finding", "what to do"):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        status = f"[yellow]WAIVED[/] ({f.waived})" if f.waived else "[red]FAIL[/]"
+        table.add_row(f.rule, status, f.where, f.service, f.message, f.fix)
+    return table
+
+
 def run_checks(
     project: Project,
     names: list[str],
@@ -53,9 +73,13 @@ def run_checks(
     as_json: bool = False,
     env_file: Path | None = None,
 ) -> dict[str, list[Verdict]]:
-    """Check each service's built image; raise PolicyError when a rule fails."""
+    """Check the compose files and each service's built image; PolicyError when a rule fails."""
     engine.ensure_engine()
-    services = select(repo.load_services(project), names, buildable=True)
+    every = repo.load_services(project)
+    services = select(every, names, buildable=True)
+    findings = compose_findings(project, every, names)
+    if findings and not as_json:
+        console.print(findings_table(findings))
     secrets = repo.secret_values(project, env_file)
     defaults = dict(project.settings.policy)
     results: dict[str, list[Verdict]] = {}
@@ -76,17 +100,13 @@ def run_checks(
         if not as_json:
             console.print(verdict_table(svc.name, image, verdicts))
     if as_json:
-        out.print(
-            json.dumps(
-                {
-                    name: [v.__dict__ | {"status": v.status} for v in vs]
-                    for name, vs in results.items()
-                },
-                indent=2,
-            ),
-            markup=False,
-        )
-    failing = [
+        # "@compose" cannot be a service name, so it never clashes with one.
+        data: dict[str, list[dict[str, object]]] = {"@compose": [f.as_dict() for f in findings]}
+        for name, vs in results.items():
+            data[name] = [v.__dict__ | {"status": v.status} for v in vs]
+        out.print(json.dumps(data, indent=2), markup=False)
+    failing = [f"{f.service}: {f.rule} ({f.where})" for f in findings if f.blocking]
+    failing += [
         f"{n}: {v.rule} ({v.measured})" for n, vs in results.items() for v in vs if v.blocking
     ]
     if failing:

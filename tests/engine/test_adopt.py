@@ -1,0 +1,417 @@
+"""Adopting dockwright in repositories that have none of its files, with the `dockwright`
+command of a wheel installed in a clean venv (no tasks.py, nothing from this checkout).
+
+The wheel is built once per session from a copy of the package sources, so
+setuptools' build/ never lands in this checkout; the venv resolves the
+dependencies from the normal index, like a user's `pip install`. Each fixture
+repository is copied into its own temporary git repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from python_on_whales import docker
+
+from dockwright.envfile import parse_rules
+from tests.conftest import ROOT
+from tests.engine.conftest import free_port
+
+pytestmark = pytest.mark.engine
+FIXTURES = ROOT / "tests" / "fixtures" / "adopt"
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Installed:
+    """dockwright installed from its wheel into a clean venv."""
+
+    venv: Path
+    env: dict[str, str]
+    install_seconds: float
+
+    def run(self, repo: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.venv / "bin" / "dockwright"), *args],
+            cwd=repo,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    tmp = tmp_path_factory.mktemp("dockwright-wheel")
+    source = tmp / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
+    )
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp / "dist").glob("dockwright-*.whl")
+    venv = tmp / "venv"
+    started = time.monotonic()
+    subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True, timeout=120)
+    proc = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seconds = time.monotonic() - started
+    ours = str(ROOT / ".venv" / "bin")
+    path = [str(venv / "bin"), *(p for p in os.environ["PATH"].split(os.pathsep) if p != ours)]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "DOCKWRIGHT_ENV")
+    }
+    return Installed(venv=venv, env={**env, "PATH": os.pathsep.join(path)}, install_seconds=seconds)
+
+
+def make_repo(tmp: Path, fixture: str) -> Path:
+    """The fixture as a fresh git repository named `<fixture>-<unique>` (the project name)."""
+    repo = tmp / f"{fixture}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(FIXTURES / fixture, repo)
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    commit(repo, "before dockwright")
+    return repo
+
+
+def commit(repo: Path, message: str) -> None:
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", message], cwd=repo, check=True)
+
+
+def changed(repo: Path) -> str:
+    """`git status` apart from build/, where dockwright writes its reports."""
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--", ".", ":!build"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def remove_project(name: str) -> None:
+    """Containers, networks, volumes and images of compose project / image prefix `name`."""
+    label = f"com.docker.compose.project={name}"
+    for container in docker.container.list(all=True, filters=[("label", label)]):
+        container.remove(force=True, volumes=True)
+    for network in docker.network.list(filters=[("label", label)]):
+        network.remove()
+    for volume in docker.volume.list(filters=[("label", label)]):
+        volume.remove()
+    for image in docker.image.list():
+        for tag in image.repo_tags:
+            if tag.startswith(f"{name}-"):
+                docker.image.remove(tag, force=True)
+
+
+def failing(data: dict[str, list[dict[str, str]]]) -> dict[str, list[str]]:
+    return {
+        svc: sorted(v["rule"] for v in vs if v["status"] == "FAIL")
+        for svc, vs in data.items()
+        if svc != "@compose"
+    }
+
+
+def test_installed_package_is_the_wheel(installed: Installed, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            str(installed.venv / "bin" / "python"),
+            "-c",
+            "import dockwright; print(dockwright.__file__)",
+        ],
+        cwd=tmp_path,
+        env=installed.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.startswith(str(installed.venv))
+    version = installed.run(tmp_path, "--version")
+    assert (version.returncode, version.stdout.split()[0]) == (0, "dockwright")
+
+
+# -- fixture 1: one service, Dockerfile + docker-compose.yml, no pyproject.toml ------------
+
+
+@dataclass(kw_only=True)
+class Adopted:
+    repo: Path
+    steps: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def step(self, installed: Installed, name: str, *args: str) -> None:
+        started = time.monotonic()
+        self.steps[name] = installed.run(self.repo, *args)
+        self.seconds[name] = time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def single(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adopted]:
+    adopted = Adopted(repo=make_repo(tmp_path_factory.mktemp("adopt"), "single"))
+    try:
+        adopted.step(installed, "init", "init")
+        commit(adopted.repo, "adopt dockwright")
+        adopted.step(installed, "build", "build", "--all", "--no-check", "--json")
+        adopted.step(installed, "check", "check", "--json")
+        yield adopted
+    finally:
+        remove_project(adopted.repo.name)
+
+
+class TestAdoptSingleService:
+    """A Dockerfile and docker-compose.yml at the root: init, build, check, up, down."""
+
+    def test_init_writes_dockwright_toml_and_no_python_files(self, single: Adopted) -> None:
+        assert single.steps["init"].returncode == 0, single.steps["init"].stderr
+        settings = tomllib.loads((single.repo / "dockwright.toml").read_text())
+        assert settings == {"project": single.repo.name, "compose_files": ["docker-compose.yml"]}
+        for absent in ("pyproject.toml", "tasks.py", "noxfile.py"):
+            assert not (single.repo / absent).exists()
+        assert (single.repo / "VERSION").read_text() == "0.1.0\n"
+        rules = parse_rules((single.repo / ".env.example").read_text(), ".env.example")
+        assert {n: (r.kind, r.default) for n, r in rules.items()} == {
+            "WEB_PORT": ("port", "8080"),
+            "GREETING": ("str", "hello"),
+        }
+
+    def test_build_all(self, single: Adopted) -> None:
+        proc = single.steps["build"]
+        assert proc.returncode == 0, proc.stderr
+        (service,) = json.loads(proc.stdout)["services"]
+        assert (service["service"], service["ok"]) == ("web", True)
+
+    def test_check_reports_root_user_and_no_healthcheck(self, single: Adopted) -> None:
+        proc = single.steps["check"]
+        assert proc.returncode == 5, proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["@compose"] == []
+        assert failing(data) == {"web": ["healthcheck", "user"]}
+
+    def test_up_serves_the_app_and_down_removes_it(
+        self, single: Adopted, installed: Installed
+    ) -> None:
+        listed = installed.run(single.repo, "--list").stdout.split()
+        for name in ("up", "down"):
+            if name not in listed:
+                pytest.skip(f"task `{name}` is not in dockwright's collection yet")
+        assert installed.run(single.repo, "env.init").returncode == 0
+        port = free_port()
+        env = single.repo / ".env"
+        env.write_text(
+            "".join(
+                f"WEB_PORT={port}\n" if line.startswith("WEB_PORT=") else line
+                for line in env.read_text().splitlines(keepends=True)
+            )
+        )
+        up = installed.run(single.repo, "up")
+        assert up.returncode == 0, up.stderr
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.read() == b"hello"
+        down = installed.run(single.repo, "down")
+        assert down.returncode == 0, down.stderr
+        label = f"com.docker.compose.project={single.repo.name}"
+        assert docker.container.list(all=True, filters=[("label", label)]) == []
+
+
+# -- fixture 2: backend, frontend, db; other stage names; compose habits to report --------
+
+
+@pytest.fixture(scope="module")
+def shop(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adopted]:
+    adopted = Adopted(repo=make_repo(tmp_path_factory.mktemp("adopt"), "shop"))
+    try:
+        adopted.step(installed, "dry-run", "init", "--dry-run")
+        adopted.steps["dry-run-changed"] = subprocess.CompletedProcess(
+            [], 0, changed(adopted.repo), ""
+        )
+        adopted.step(installed, "init", "init")
+        commit(adopted.repo, "adopt dockwright")
+        # --no-cache: a first build, as in a repository the engine has never seen.
+        adopted.step(installed, "build", "build", "--all", "--no-cache", "--no-check", "--json")
+        adopted.step(installed, "check", "check", "--json")
+        adopted.step(installed, "check-human", "check")
+        yield adopted
+    finally:
+        remove_project(adopted.repo.name)
+
+
+SHOP_FINDINGS = [
+    ("container-name", "backend", "docker-compose.yml:6"),
+    ("literal-secret", "backend", "docker-compose.yml:8"),
+    ("literal-secret", "backend", "docker-compose.yml:9"),
+    ("ports-all-interfaces", "backend", "docker-compose.yml:12"),
+    ("container-name", "frontend", "docker-compose.yml:17"),
+    ("ports-all-interfaces", "frontend", "docker-compose.yml:21"),
+    ("literal-secret", "db", "docker-compose.yml:27"),
+    ("ports-all-interfaces", "db", "docker-compose.yml:30"),
+]
+
+
+class TestAdoptThreeServices:
+    """backend (Python), frontend (Node), db: stages `development`/`runner`, findings reported."""
+
+    def test_dry_run_shows_every_file_and_writes_nothing(self, shop: Adopted) -> None:
+        proc = shop.steps["dry-run"]
+        assert proc.returncode == 0, proc.stderr
+        headers = [line for line in proc.stdout.splitlines() if line.startswith("--- ")]
+        assert headers == [
+            "--- pyproject.toml (append) ---",
+            "--- tasks.py (create) ---",
+            "--- noxfile.py (create) ---",
+            "--- VERSION (create) ---",
+            "--- CHANGELOG.md (create) ---",
+            "--- .env.example (create) ---",
+        ]
+        assert 'targets = { dev = "development", prod = "runner" }' in proc.stdout
+        assert shop.steps["dry-run-changed"].stdout == ""
+
+    def test_init_appends_settings_to_pyproject(self, shop: Adopted) -> None:
+        assert shop.steps["init"].returncode == 0, shop.steps["init"].stderr
+        data = tomllib.loads((shop.repo / "pyproject.toml").read_text())
+        assert data["project"]["name"] == "shop"
+        assert data["tool"]["ruff"] == {"line-length": 100}
+        assert data["tool"]["dockwright"] == {
+            "project": shop.repo.name,
+            "compose_files": ["docker-compose.yml"],
+            "dev_files": ["docker-compose.override.yml"],
+            "prod_files": ["docker-compose.prod.yml"],
+            "targets": {"dev": "development", "prod": "runner"},
+        }
+
+    def test_init_writes_entry_points_version_changelog_and_env_example(
+        self, shop: Adopted
+    ) -> None:
+        assert "from dockwright.tasks import ns" in (shop.repo / "tasks.py").read_text()
+        assert "from dockwright.sessions import *" in (shop.repo / "noxfile.py").read_text()
+        assert (shop.repo / "VERSION").read_text() == "0.1.0\n"
+        assert "## [Unreleased]" in (shop.repo / "CHANGELOG.md").read_text()
+        text = (shop.repo / ".env.example").read_text()
+        rules = parse_rules(text, ".env.example")
+        assert {n for n, r in rules.items() if r.secret} == {
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "POSTGRES_PASSWORD",
+        }
+        assert (rules["DB_PORT"].kind, rules["LOG_LEVEL"].default) == ("port", "info")
+        assert "shop-db-pass" not in text and "not-so-secret-key" not in text
+
+    def test_init_again_keeps_every_file(self, shop: Adopted, installed: Installed) -> None:
+        proc = installed.run(shop.repo, "init")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.count("keep ") == 6
+        assert changed(shop.repo) == ""
+
+    def test_build_all_builds_the_runner_stages(self, shop: Adopted, installed: Installed) -> None:
+        proc = shop.steps["build"]
+        assert proc.returncode == 0, proc.stderr
+        services = json.loads(proc.stdout)["services"]
+        assert [(s["service"], s["ok"]) for s in services] == [
+            ("backend", True),
+            ("frontend", True),
+        ]
+        # Only the runner stage sets USER: the prod build is the repo's `runner`.
+        backend = docker.image.inspect(services[0]["tags"][0])
+        assert backend.config.user == "1001:1001"
+        # From `pip install` to the first build (shown with pytest -s or -rP).
+        print(
+            f"pip install {installed.install_seconds:.1f}s + init {shop.seconds['init']:.1f}s + "
+            f"first build --all {shop.seconds['build']:.1f}s"
+        )
+
+    @pytest.mark.parametrize(
+        ("args", "stage"),
+        [(("backend",), "runner"), (("--target", "dev", "frontend"), "development")],
+        ids=["prod-is-runner", "dev-is-development"],
+    )
+    def test_bare_service_names_select_services(
+        self, shop: Adopted, installed: Installed, args: tuple[str, ...], stage: str
+    ) -> None:
+        proc = installed.run(shop.repo, "build", *args, "--dry-run")
+        assert proc.returncode == 0, proc.stderr
+        targets = json.loads(proc.stdout)["target"]
+        assert [(name, t["target"]) for name, t in targets.items()] == [(args[-1], stage)]
+
+    def test_check_lists_exactly_the_expected_findings(self, shop: Adopted) -> None:
+        proc = shop.steps["check"]
+        assert proc.returncode == 5, proc.stderr
+        data = json.loads(proc.stdout)
+        found = [(f["rule"], f["service"], f["where"]) for f in data["@compose"]]
+        assert found == SHOP_FINDINGS
+        assert failing(data) == {"backend": [], "frontend": ["user"]}
+
+    def test_check_output_says_where_and_what_to_do_never_the_secrets(self, shop: Adopted) -> None:
+        proc = shop.steps["check-human"]
+        assert proc.returncode == 5
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith(
+            "error: policy failed: backend: container-name (docker-compose.yml:6);"
+        )
+        assert "frontend: user (user root (unset) (uid 0))" in last
+        output = proc.stdout + proc.stderr
+        assert "127.0.0.1:8000:8000" in output
+        assert "shop-db-pass" not in output and "not-so-secret-key" not in output
+
+    def test_waiver_with_reason_turns_a_compose_finding_into_waived(
+        self, shop: Adopted, installed: Installed
+    ) -> None:
+        compose = shop.repo / "docker-compose.yml"
+        original = compose.read_text()
+        try:
+            compose.write_text(
+                original.replace(
+                    "    container_name: shop-frontend\n",
+                    "    container_name: shop-frontend\n"
+                    "    x-dockwright:\n"
+                    "      waivers: {container-name: 'the runbook names it; one stack per host'}\n",
+                )
+            )
+            proc = installed.run(shop.repo, "check", "-s", "frontend", "--json")
+            assert proc.returncode == 5, proc.stderr
+            compose_findings = json.loads(proc.stdout)["@compose"]
+            assert [(f["rule"], f["status"]) for f in compose_findings] == [
+                ("container-name", "WAIVED"),
+                ("ports-all-interfaces", "FAIL"),
+            ]
+        finally:
+            compose.write_text(original)
+
+    def test_invoke_with_the_written_tasks_py_has_the_same_tasks(
+        self, shop: Adopted, installed: Installed
+    ) -> None:
+        proc = subprocess.run(
+            [str(installed.venv / "bin" / "invoke"), "--list"],
+            cwd=shop.repo,
+            env=installed.env,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert {"init", "build", "check"} <= set(proc.stdout.split())

@@ -1,0 +1,1 @@
+"""The end-to-end smoke run by `nox -s smoke` (see runner.py)."""
