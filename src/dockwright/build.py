@@ -69,7 +69,6 @@ class BuildPlan:
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()
     no_cache: bool = False
-    push: bool = False
 
     @property
     def services(self) -> list[str]:
@@ -87,9 +86,9 @@ class BuildPlan:
                 "tags": list(image.refs),
                 "platforms": [self.platform],
                 "secret": list(image.secrets),
-                # Load into the engine even when pushing too, so policy checks and
-                # `up` see the image; push adds the registry output.
-                "output": ["type=registry"] if self.push else ["type=docker"],
+                # Always into the engine: the policy gate checks the image there,
+                # and pushing is a separate, verified step (publish.Publisher).
+                "output": ["type=docker"],
             }
             if image.stage:
                 target["target"] = image.stage
@@ -165,7 +164,6 @@ def plan_build(
     cache_from: tuple[str, ...] = (),
     cache_to: tuple[str, ...] = (),
     no_cache: bool = False,
-    push: bool = False,
     registry: str | None = None,
 ) -> BuildPlan:
     """Resolve services and options into a BuildPlan. `tags` overrides the dev tags."""
@@ -219,7 +217,6 @@ def plan_build(
         cache_from=cache_from,
         cache_to=cache_to,
         no_cache=no_cache,
-        push=push,
     )
 
 

@@ -103,7 +103,7 @@ def _result(plan: BuildPlan, tp: TargetProgress, meta: dict[str, Any]) -> Servic
     image = next(i for i in plan.images if i.service == tp.name)
     ok = tp.state == "done"
     facts = None
-    if ok and not plan.push:
+    if ok:
         facts = engine.inspect_image(image.refs[0])
     info = meta.get(tp.name) or {}
     return ServiceResult(

@@ -389,3 +389,26 @@ def sample_cmdlines(seen: list[str], stop: threading.Event) -> None:
             except OSError:
                 continue
         time.sleep(0.05)
+
+
+class TestBuildPush:
+    """`build --push` checks the registry first, then pushes the verified dev tags."""
+
+    def test_build_push_publishes_sha_and_dev_tags(self, repo: Path, registry: Registry) -> None:
+        sha = git(repo, "rev-parse", "HEAD")
+        proc = invoke(repo, "build", "--all", "--push", "--no-check")
+        assert proc.returncode == 0, proc.stderr
+        for svc in ("one", "two"):
+            assert registry.tags(f"mini/{svc}") == {f"sha-{sha[:7]}", "dev"}
+        remote = registry.digest("mini/one", f"sha-{sha[:7]}")
+        assert remote == local_digest(
+            f"{registry.url}/mini/one:sha-{sha[:7]}", f"{registry.url}/mini/one"
+        )
+
+    def test_unreachable_registry_fails_before_building(self, repo: Path) -> None:
+        toml = repo / "dockwright.toml"
+        toml.write_text(toml.read_text().replace('url = "localhost:', 'url = "localhost:1'))
+        proc = invoke(repo, "build", "--all", "--push", "--no-check")
+        assert proc.returncode == 8
+        assert "is unreachable" in proc.stderr
+        assert not (repo / "build" / "report.json").exists()

@@ -264,12 +264,11 @@ class TestPlanBuild:
             cache_from=("type=gha",),
             cache_to=("type=gha,mode=max",),
             no_cache=True,
-            push=True,
         )
         assert result.services == ["frontend", "backend"]
         assert (result.target, result.platform, result.builder) == ("prod", "linux/amd64", "ci")
         assert (result.cache_from, result.cache_to) == (("type=gha",), ("type=gha,mode=max",))
-        assert (result.no_cache, result.push) == (True, True)
+        assert result.no_cache is True
 
 
 def image(service_name: str = "backend", *, stage: str | None = "runtime") -> ImageBuild:
@@ -334,9 +333,9 @@ class TestBakeDefinition:
         target = build_plan(image()).bake_definition()["target"]["backend"]
         assert not {"cache-from", "cache-to", "no-cache"} & set(target)
 
-    def test_push_exports_to_the_registry(self) -> None:
-        target = build_plan(image(), push=True).bake_definition()["target"]["backend"]
-        assert "type=registry" in target["output"]
+    def test_images_are_always_loaded_into_the_engine(self) -> None:
+        target = build_plan(image()).bake_definition()["target"]["backend"]
+        assert target["output"] == ["type=docker"]
 
     def test_plan_json_is_the_definition_sorted(self) -> None:
         p = build_plan(image())

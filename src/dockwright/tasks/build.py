@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from dataclasses import replace
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
@@ -13,11 +16,14 @@ from dockwright import project as repo
 from dockwright.build import BuildPlan, check_cache_export, plan_build, plan_json
 from dockwright.buildrun import BuildResult, run_plan
 from dockwright.compose import select
-from dockwright.config import Project, load_project
+from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.errors import BuildError
+from dockwright.publish import Publisher
 from dockwright.report import live_table, result_table, write_reports
 from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks._registry import publisher, push_items
+from dockwright.tasks.check import run_checks
 from dockwright.tasks.env import env_path, require_valid_env
 
 HELP = {
@@ -45,7 +51,6 @@ def make_plan(
     builder: str,
     ca_bundle: str,
     no_cache: bool,
-    push: bool = False,
     tags: tuple[str, ...] | None = None,
     version: str | None = None,
     registry_url: str | None = None,
@@ -67,7 +72,6 @@ def make_plan(
         cache_from=s.build.cache_from,
         cache_to=s.build.cache_to,
         no_cache=no_cache,
-        push=push,
         registry=registry_url,
     )
 
@@ -96,6 +100,46 @@ def execute(plan: BuildPlan, project: Project, *, quiet: bool) -> BuildResult:
         plan.images[0].labels.get("org.opencontainers.image.version", ""),
     )
     return result
+
+
+def _print_plan(plan: BuildPlan, project: Project) -> None:
+    workdir = project.root / "build"
+    console.print(
+        f"[bold]build plan[/] ({plan.target}, {plan.platform}, builder {plan.builder or 'default'})"
+    )
+    for image in plan.images:
+        stage = image.stage or "(last stage)"
+        console.print(f"  {image.service}: {image.dockerfile} stage {stage}")
+        for ref in image.refs:
+            console.print(f"    -> {ref}")
+    console.print(
+        f"engine call: {plan.describe(workdir / 'bake.json', workdir / 'bake-metadata.json')}"
+    )
+    out.print(plan_json(plan), markup=False)
+
+
+def _show(result: BuildResult, as_json: bool) -> None:
+    data = result.as_dict()
+    if as_json:
+        out.print(json.dumps(data, indent=2), markup=False)
+        return
+    console.print(result_table(data))
+    for s in data["services"]:
+        if not s["ok"]:
+            console.print(f"[red]{s['service']} failed:[/] {s['error']}")
+            console.print("\n".join(s["log_tail"]), markup=False, highlight=False)
+
+
+def _push(pub: Publisher, project: Project, plan: BuildPlan, registry: RegistrySettings) -> None:
+    """Push a development build: its sha tag is immutable unless the tree was dirty."""
+    tags = plan.images[0].tags
+    fixed = tuple(t for t in tags if t.startswith("sha-") and not t.endswith("-dirty"))
+    moving = tuple(t for t in tags if t not in fixed)
+    items = push_items(project, plan.services, tags=fixed or moving, registry=registry)
+    items = [replace(i, immutable=fixed, floating=moving) for i in items]
+    for floating in (False, True):
+        for pushed in pub.push(items, floating=floating):
+            console.print(f"[green]pushed[/] {pushed.ref} {pushed.digest[:19]}")
 
 
 @task(help=HELP, iterable=["service"])
@@ -129,40 +173,23 @@ def build(
         builder=builder,
         ca_bundle=ca_bundle,
         no_cache=no_cache,
-        push=push,
     )
     if dry_run:
-        workdir = project.root / "build"
-        console.print(
-            f"[bold]build plan[/] ({plan.target}, {plan.platform}, "
-            f"builder {plan.builder or 'default'})"
-        )
-        for image in plan.images:
-            stage = image.stage or "(last stage)"
-            console.print(f"  {image.service}: {image.dockerfile} stage {stage}")
-            for ref in image.refs:
-                console.print(f"    -> {ref}")
-        console.print(
-            f"engine call: {plan.describe(workdir / 'bake.json', workdir / 'bake-metadata.json')}"
-        )
-        out.print(plan_json(plan), markup=False)
+        _print_plan(plan, project)
         return
-    result = execute(plan, project, quiet=json_)
-    data = result.as_dict()
-    if json_:
-        out.print(json.dumps(data, indent=2), markup=False)
-    else:
-        console.print(result_table(data))
-        for s in data["services"]:
-            if not s["ok"]:
-                console.print(f"[red]{s['service']} failed:[/] {s['error']}")
-                console.print("\n".join(s["log_tail"]), markup=False, highlight=False)
-    if not result.ok:
-        failed = ", ".join(s.service for s in result.services if not s.ok)
-        raise BuildError(
-            f"build failed for {failed}; see the log lines above and build/report.json"
-        )
-    if not no_check:
-        from dockwright.tasks.check import run_checks
-
-        run_checks(project, [s.service for s in result.services], target=target)
+    with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
+        pub = None
+        if push:
+            reg, pub = publisher(project, registry, Path(cfg))
+            pub.preflight()  # reachable and authenticated before anything is built
+        result = execute(plan, project, quiet=json_)
+        _show(result, json_)
+        if not result.ok:
+            failed = ", ".join(s.service for s in result.services if not s.ok)
+            raise BuildError(
+                f"build failed for {failed}; see the log lines above and build/report.json"
+            )
+        if not no_check:
+            run_checks(project, plan.services, target=target)
+        if pub is not None:
+            _push(pub, project, plan, reg)

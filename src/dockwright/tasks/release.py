@@ -14,17 +14,18 @@ from invoke.tasks import task
 from dockwright import project as repo
 from dockwright import release as rel
 from dockwright.compose import select
-from dockwright.config import Project, RegistrySettings, load_project
+from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
-from dockwright.publish import Publisher, PushItem, credentials_for, target_repository
+from dockwright.publish import Publisher, PushItem, target_repository
 from dockwright.registry_stack import registry_down, registry_up
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
 from dockwright.tags import Flavor, plan_tags
 from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks._registry import publisher, push_items
 from dockwright.tasks.build import execute
 from dockwright.tasks.build import make_plan as make_build_plan
 from dockwright.tasks.check import run_checks
@@ -35,21 +36,6 @@ from dockwright.versions import bump_table, parse_version
 def _flavor(project: Project) -> Flavor:
     t = project.settings.tags
     return Flavor(prefix=t.prefix, suffix=t.suffix, latest=t.latest)
-
-
-def _dotenv(project: Project) -> dict[str, str]:
-    path = project.path(project.settings.env_file)
-    if not path.is_file():
-        return {}
-    return parse_env_text(path.read_text(encoding="utf-8"), str(path)).values()
-
-
-def _publisher(project: Project, name: str, config_dir: Path) -> tuple[RegistrySettings, Publisher]:
-    _, registry = project.registry(name or None)
-    creds = credentials_for(registry, _dotenv(project))
-    return registry, Publisher(
-        registry, creds, config_dir, on_event=lambda m: console.print(f"  {m}", markup=False)
-    )
 
 
 @task(
@@ -99,8 +85,8 @@ def tags(
     commit = sha or git.state(project.root).sha
     if published is None:
         with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
-            _, pub = _publisher(project, registry, Path(cfg))
-            items = _push_items(project, [], tags=("x",), registry=pub.registry)
+            _, pub = publisher(project, registry, Path(cfg))
+            items = push_items(project, [], tags=("x",), registry=pub.registry)
             seen = pub.published_versions(items)
     else:
         seen = [p.strip() for p in published.split(",") if p.strip()]
@@ -113,30 +99,6 @@ def tags(
         return
     for tag in plan.all:
         out.print(tag, markup=False)
-
-
-def _push_items(
-    project: Project,
-    names: list[str],
-    *,
-    tags: tuple[str, ...],
-    registry: RegistrySettings,
-    floating: tuple[str, ...] = (),
-) -> list[PushItem]:
-    services = select(repo.load_services(project), names, buildable=True)
-    items = []
-    for svc in services:
-        local = svc.repository or f"{project.name}-{svc.name}"
-        items.append(
-            PushItem(
-                service=svc.name,
-                source=f"{local}:{tags[0]}",
-                repository=target_repository(registry, project.name, local),
-                immutable=tags,
-                floating=floating,
-            )
-        )
-    return items
 
 
 @task(
@@ -159,9 +121,9 @@ def push(c: Context, service: list[str] | None = None, registry: str = "", tag: 
         first = json.loads(report.read_text())["services"][0]["tags"][0]
         tag = first.rsplit(":", 1)[1]
     with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
-        reg, pub = _publisher(project, registry, Path(cfg))
+        reg, pub = publisher(project, registry, Path(cfg))
         pub.preflight()
-        items = _push_items(project, split_names(None, service), tags=(tag,), registry=reg)
+        items = push_items(project, split_names(None, service), tags=(tag,), registry=reg)
         for pushed in pub.push(items, floating=False):
             console.print(f"[green]ok[/] {pushed.ref} {pushed.digest}")
 
@@ -270,7 +232,7 @@ def release(
         with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
             console.print("[bold]1/6 preconditions[/]")
             state = _preconditions(project, allow_dirty)
-            reg, pub = _publisher(project, registry, Path(cfg))
+            reg, pub = publisher(project, registry, Path(cfg))
             if not no_push:
                 pub.preflight()
             current = repo.read_version(project)
