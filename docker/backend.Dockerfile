@@ -48,7 +48,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORT=8000
 WORKDIR /app
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --start-interval=250ms --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --start-interval=1s --retries=3 \
     CMD ["python", "-m", "todo_api.healthcheck"]
 USER 1001:1001
 # OCI metadata after the heavy layers: a new version or revision only redoes

@@ -36,7 +36,7 @@ ENV PORT=3000 \
     NODE_ENV=production
 WORKDIR /app
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --start-interval=250ms --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --start-interval=1s --retries=3 \
     CMD ["node", "healthcheck.js"]
 USER 1001:1001
 # OCI metadata after the heavy layers: a new version or revision only redoes

@@ -339,7 +339,7 @@ class TestImages:
             10 * seconds,
             40 * seconds,
         )
-        assert health["StartInterval"] == seconds // 4 and health["Retries"] == 3
+        assert health["StartInterval"] == 1 * seconds and health["Retries"] == 3
         assert "curl" not in " ".join(health["Test"])
 
     def test_oci_labels_from_build_args(self, prod: Stack, service: str) -> None:

@@ -10,7 +10,6 @@ Needs no Docker engine.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import shlex
@@ -106,18 +105,24 @@ def _matrix(value: str, entry: dict[str, str]) -> str:
 
 @cache
 def nox_sessions() -> dict[str, set[str]]:
-    """Session names (`tests`) and their full names (`tests-3.12`) from `nox -l --json`."""
+    """Session names (`tests`, `images`) and their full names (`tests-3.12`,
+    `images(target='prod')`) from `nox -l`. (`nox -l --json` lists only the
+    sessions selected by default, so it would miss `images` and `smoke`.)"""
     proc = subprocess.run(
-        [sys.executable, "-m", "nox", "-l", "--json"],
+        [sys.executable, "-m", "nox", "-l"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
     sessions: dict[str, set[str]] = {}
-    for s in json.loads(proc.stdout):
-        sessions.setdefault(s["name"], set()).add(s["session"])
-        sessions.setdefault(s["session"], set()).add(s["session"])
+    for line in proc.stdout.splitlines():
+        if not line.startswith(("* ", "- ")) or " -> " not in line:
+            continue
+        full = line[2:].split(" -> ", 1)[0].strip()
+        name = re.split(r"[(]|-3\.\d+$", full, maxsplit=1)[0]
+        sessions.setdefault(name, set()).add(full)
+        sessions.setdefault(full, set()).add(full)
     return sessions
 
 
