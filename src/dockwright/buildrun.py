@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from python_on_whales.exceptions import DockerException
-
 from dockwright.build import BuildPlan
 from dockwright.engine import docker as engine
 from dockwright.progress import BakeProgress, TargetProgress
@@ -91,8 +89,8 @@ def _bake_once(
             progress.feed(line, time.monotonic())
             on_update(progress)
         progress.finish(time.monotonic(), success=True)
-    except DockerException as exc:
-        error = (exc.stderr or str(exc)).strip() or "bake failed"
+    except engine.BakeFailed as exc:
+        error = str(exc)
         progress.finish(time.monotonic(), success=False)
     on_update(progress)
     meta = json.loads(metadata.read_text()) if metadata.is_file() else {}

@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from python_on_whales import DockerClient, docker
-from python_on_whales.exceptions import DockerException, NoSuchImage
-from python_on_whales.utils import run
+from dockwright.engine._lazy import whales
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+    from python_on_whales.exceptions import DockerException
 
 from dockwright.errors import (
     BuildError,
@@ -45,8 +47,8 @@ def _tail(exc: DockerException) -> str:
 def ensure_engine() -> str:
     """The engine's version; EngineError when none answers."""
     try:
-        return str(docker.version().server.version)  # type: ignore[union-attr]
-    except DockerException as exc:
+        return str(whales.docker.version().server.version)
+    except whales.exceptions.DockerException as exc:
         raise EngineError(
             "no Docker engine answers (docker version failed: "
             f"{_tail(exc)}); start dockerd or run `bash ci/setup` as root"
@@ -54,19 +56,19 @@ def ensure_engine() -> str:
 
 
 def compose_client(files: list[Path], project: str, env_files: list[Path]) -> DockerClient:
-    compose_files: list[str | Path] = list(files)
-    return DockerClient(
-        compose_files=compose_files,
+    client = whales.DockerClient(
+        compose_files=list(files),
         compose_project_name=project,
         compose_env_files=[f for f in env_files if f.is_file()],
     )
+    return cast("DockerClient", client)
 
 
 def compose_config(files: list[Path], project: str, env_files: list[Path]) -> dict[str, Any]:
     """The merged compose config as JSON (the pydantic model drops healthcheck/target)."""
     try:
         data = compose_client(files, project, env_files).compose.config(return_json=True)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise ConfigError(
             f"docker compose config failed for {', '.join(map(str, files))}: {_tail(exc)}"
         ) from exc
@@ -76,20 +78,23 @@ def compose_config(files: list[Path], project: str, env_files: list[Path]) -> di
 
 def builder_driver(name: str) -> str:
     try:
-        return str(docker.buildx.inspect(name or None).driver)
-    except DockerException as exc:
+        return str(whales.docker.buildx.inspect(name or None).driver)
+    except whales.exceptions.DockerException as exc:
         raise ConfigError(
             f"buildx builder {name or 'default'!r} not found ({_tail(exc)}); "
             "list builders with `docker buildx ls`"
         ) from exc
 
 
+class BakeFailed(BuildError):
+    """buildx bake exited non-zero; the caller decides which targets failed."""
+
+
 def bake(definition: Path, targets: list[str], *, builder: str, metadata: Path) -> Iterator[str]:
-    """Run buildx bake and yield its plain-progress lines; raises BuildError-worthy
-    DockerException at the end on failure (the caller decides what failed)."""
-    return cast(
+    """Run buildx bake and yield its plain-progress lines; BakeFailed at the end on failure."""
+    lines = cast(
         Iterator[str],
-        docker.buildx.bake(
+        whales.docker.buildx.bake(
             targets,
             builder=builder or None,
             files=[definition],
@@ -98,6 +103,10 @@ def bake(definition: Path, targets: list[str], *, builder: str, metadata: Path) 
             stream_logs=True,
         ),
     )
+    try:
+        yield from lines
+    except whales.exceptions.DockerException as exc:
+        raise BakeFailed((exc.stderr or str(exc)).strip() or "bake failed") from exc
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,8 +124,8 @@ class ImageFacts:
 
 def inspect_image(ref: str) -> ImageFacts:
     try:
-        out = cast(str, run([*docker.docker_cmd, "image", "inspect", ref]))
-    except DockerException as exc:
+        out = cast(str, whales.utils.run([*whales.docker.docker_cmd, "image", "inspect", ref]))
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"image {ref} not found in the engine; build it first") from exc
     data = json.loads(out)[0]
     config = data.get("Config") or {}
@@ -135,8 +144,8 @@ def inspect_image(ref: str) -> ImageFacts:
 
 def image_exists(ref: str) -> bool:
     try:
-        docker.image.inspect(ref)
-    except NoSuchImage:
+        whales.docker.image.inspect(ref)
+    except whales.exceptions.NoSuchImage:
         return False
     return True
 
@@ -144,10 +153,18 @@ def image_exists(ref: str) -> bool:
 def image_history(ref: str) -> list[dict[str, Any]]:
     """`docker image history` rows (python-on-whales' own history() is not implemented)."""
     try:
-        out = run(
-            [*docker.docker_cmd, "image", "history", "--no-trunc", "--format", "{{json .}}", ref]
+        out = whales.utils.run(
+            [
+                *whales.docker.docker_cmd,
+                "image",
+                "history",
+                "--no-trunc",
+                "--format",
+                "{{json .}}",
+                ref,
+            ]
         )
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"docker image history {ref} failed: {_tail(exc)}") from exc
     return [json.loads(line) for line in str(out).splitlines() if line.strip()]
 
@@ -155,12 +172,12 @@ def image_history(ref: str) -> list[dict[str, Any]]:
 def export_filesystem(ref: str, dest: Path) -> Path:
     """Write the image's flattened filesystem as a tar file (for file and secret checks)."""
     try:
-        container = docker.container.create(ref, ["true"])
+        container = whales.docker.container.create(ref, ["true"])
         try:
-            docker.container.export(container, dest)
+            whales.docker.container.export(container, dest)
         finally:
             container.remove(force=True)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"exporting the filesystem of {ref} failed: {_tail(exc)}") from exc
     return dest
 
@@ -168,8 +185,8 @@ def export_filesystem(ref: str, dest: Path) -> Path:
 def save_image(ref: str, dest: Path) -> Path:
     """`docker save`: every layer, so files deleted in a later layer are still seen."""
     try:
-        docker.image.save(ref, output=dest)
-    except DockerException as exc:
+        whales.docker.image.save(ref, output=dest)
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"docker save {ref} failed: {_tail(exc)}") from exc
     return dest
 
@@ -179,21 +196,21 @@ def private_client(config_dir: Path) -> DockerClient:
 
     Release logins go to a throwaway config folder, never ~/.docker/config.json.
     """
-    return DockerClient(config=str(config_dir))
+    return cast("DockerClient", whales.DockerClient(config=str(config_dir)))
 
 
 def login(client: DockerClient, server: str, username: str, token: str) -> None:
     """`docker login --password-stdin` (python-on-whales passes the token on stdin)."""
     try:
         client.login(server=server, username=username, password=token)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise RegistryError(f"docker login to {server} as {username} failed") from exc
 
 
 def tag(source: str, target: str) -> None:
     try:
-        docker.image.tag(source, target)
-    except DockerException as exc:
+        whales.docker.image.tag(source, target)
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"docker tag {source} {target} failed: {_tail(exc)}") from exc
 
 
@@ -204,7 +221,7 @@ class PushFailed(RegistryError):
 def push(client: DockerClient, ref: str) -> None:
     try:
         client.image.push(ref, quiet=True)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         last = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit code {exc.return_code}"]
         raise PushFailed(f"push of {ref} failed: {last[0]}") from exc
 
@@ -217,14 +234,14 @@ def compose_up_simple(files: list[Path], project: str) -> None:
     """`compose up -d --wait` of a small self-contained stack (the local registry)."""
     try:
         compose_client(files, project, []).compose.up(detach=True, wait=True, quiet=True)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"starting {project} failed: {_tail(exc)}") from exc
 
 
 def compose_down_simple(files: list[Path], project: str, *, volumes: bool) -> None:
     try:
         compose_client(files, project, []).compose.down(volumes=volumes, quiet=True)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"stopping {project} failed: {_tail(exc)}") from exc
 
 
@@ -284,7 +301,7 @@ def stack_build(p: ComposeProject, on_line: Callable[[str], None]) -> None:
             stream = _compose(p).compose.build(progress="plain", stream_logs=True)
             for _source, chunk in cast(Iterator[tuple[str, bytes]], stream):
                 on_line(strip_ansi(chunk.decode(errors="replace")).rstrip())
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise BuildError(
             f"docker compose build failed for project {p.name}; see the build output above"
         ) from exc
@@ -294,7 +311,7 @@ def stack_pull(p: ComposeProject, services: list[str]) -> None:
     try:
         with _exported(p.variables):
             _compose(p).compose.pull(services, quiet=True)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise _stack_error("pull", p, exc) from exc
 
 
@@ -353,7 +370,7 @@ def stack_down(p: ComposeProject, *, volumes: bool, timeout: int = 10) -> None:
             _compose(p).compose.down(
                 remove_orphans=True, volumes=volumes, timeout=timeout, quiet=True
             )
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise _stack_error("down", p, exc) from exc
 
 
@@ -361,7 +378,7 @@ def stack_restart(p: ComposeProject, services: list[str], timeout: int = 10) -> 
     try:
         with _exported(p.variables):
             _compose(p).compose.restart(services, timeout=timeout)
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise _stack_error("restart", p, exc) from exc
 
 
@@ -377,14 +394,14 @@ def stack_logs(
             for _source, chunk in cast(Iterator[tuple[str, bytes]], stream):
                 text = strip_ansi(chunk.decode(errors="replace"))
                 yield from text.rstrip("\n").split("\n")
-    except DockerException as exc:
+    except whales.exceptions.DockerException as exc:
         raise _stack_error("logs", p, exc) from exc
 
 
 def _docker_lines(*args: str) -> list[str]:
     try:
-        return str(run([*docker.docker_cmd, *args])).split()
-    except DockerException as exc:
+        return str(whales.utils.run([*whales.docker.docker_cmd, *args])).split()
+    except whales.exceptions.DockerException as exc:
         raise EngineError(f"docker {' '.join(args[:2])} failed: {_tail(exc)}") from exc
 
 
@@ -398,13 +415,16 @@ def inspect_containers(ids: list[str]) -> list[dict[str, Any]]:
         return []
     try:
         return cast(
-            list[dict[str, Any]], json.loads(str(run([*docker.docker_cmd, "inspect", *ids])))
+            list[dict[str, Any]],
+            json.loads(str(whales.utils.run([*whales.docker.docker_cmd, "inspect", *ids]))),
         )
-    except DockerException:
+    except whales.exceptions.DockerException:
         found: list[dict[str, Any]] = []
         for one in ids:
-            with suppress(DockerException):
-                found += json.loads(str(run([*docker.docker_cmd, "inspect", one])))
+            with suppress(whales.exceptions.DockerException):
+                found += json.loads(
+                    str(whales.utils.run([*whales.docker.docker_cmd, "inspect", one]))
+                )
         return found
 
 

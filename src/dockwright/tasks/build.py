@@ -10,7 +10,6 @@ from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
-from rich.live import Live
 
 from dockwright import project as repo
 from dockwright.build import BuildPlan, check_cache_export, plan_build, plan_json
@@ -84,6 +83,8 @@ def execute(plan: BuildPlan, project: Project, *, quiet: bool) -> BuildResult:
     if quiet:
         result = run_plan(plan, workdir, lambda _p: None)
     else:
+        from rich.live import Live  # only when building: keeps `invoke --list` fast
+
         with Live(console=console, refresh_per_second=4, transient=True) as live:
             last = [0.0]
 
