@@ -15,6 +15,11 @@ from dockwright.errors import ConfigError, RegistryError
 PROJECT = "dockwright-registry"
 
 
+def project_name(port: int) -> str:
+    """One compose project (and volume) per port, so two registries never collide."""
+    return PROJECT if port == 5000 else f"{PROJECT}-{port}"
+
+
 def definition() -> Path:
     return Path(str(resources.files("dockwright") / "data" / "registry.compose.yaml"))
 
@@ -28,8 +33,9 @@ def port_of(url: str) -> int:
 
 def registry_up(reg: RegistrySettings, timeout: float = 30) -> tuple[str, list[str]]:
     """Start it (idempotent), wait until /v2/ answers; return its URL and catalogue."""
-    os.environ["DOCKWRIGHT_REGISTRY_PORT"] = str(port_of(reg.url))
-    engine.compose_up_simple([definition()], PROJECT)
+    port = port_of(reg.url)
+    os.environ["DOCKWRIGHT_REGISTRY_PORT"] = str(port)
+    engine.compose_up_simple([definition()], project_name(port))
     client = RegistryClient(reg.url, insecure=True, credentials=None)
     deadline = time.monotonic() + timeout
     while True:
@@ -43,5 +49,7 @@ def registry_up(reg: RegistrySettings, timeout: float = 30) -> tuple[str, list[s
     return f"http://{reg.url}", client.catalog()
 
 
-def registry_down(*, volumes: bool) -> None:
-    engine.compose_down_simple([definition()], PROJECT, volumes=volumes)
+def registry_down(reg: RegistrySettings, *, volumes: bool) -> None:
+    port = port_of(reg.url)
+    os.environ["DOCKWRIGHT_REGISTRY_PORT"] = str(port)
+    engine.compose_down_simple([definition()], project_name(port), volumes=volumes)

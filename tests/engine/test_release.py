@@ -412,3 +412,29 @@ class TestBuildPush:
         assert proc.returncode == 8
         assert "is unreachable" in proc.stderr
         assert not (repo / "build" / "report.json").exists()
+
+
+class TestLocalRegistryTask:
+    """`registry.up` starts dockwright's own registry:2; images survive `down` and `up`."""
+
+    def test_up_reports_url_and_catalogue_and_keeps_images_across_restart(
+        self, tmp_path: Path
+    ) -> None:
+        port = free_port()
+        repo = make_repo(tmp_path, "mini")
+        toml = repo / "dockwright.toml"
+        toml.write_text(toml.read_text() + f'\n[registries.local]\nurl = "localhost:{port}"\n')
+        try:
+            up = invoke(repo, "registry.up")
+            assert up.returncode == 0, up.stderr
+            assert json.loads(up.stdout) == {"url": f"http://localhost:{port}", "repositories": []}
+            ref = f"localhost:{port}/kept/python:1"
+            docker.image.tag("python:3.13-slim", ref)
+            docker.image.push(ref, quiet=True)
+            assert invoke(repo, "registry.down").returncode == 0
+            again = invoke(repo, "registry.up")
+            assert again.returncode == 0, again.stderr
+            assert json.loads(again.stdout)["repositories"] == ["kept/python"]
+        finally:
+            invoke(repo, "registry.down", "--volumes")
+            docker.image.remove(f"localhost:{port}/kept/python:1", force=True)

@@ -300,11 +300,17 @@ def up(c: Context, registry: str = "") -> None:
     out.print(json.dumps({"url": url, "repositories": catalog}), markup=False)
 
 
-@task(help={"volumes": "also delete the registry's volume (all its images)"})
+@task(
+    help={
+        "volumes": "also delete the registry's volume (all its images)",
+        "registry": "registry name from settings (default: local)",
+    }
+)
 @guarded
-def down(c: Context, volumes: bool = False) -> None:
+def down(c: Context, volumes: bool = False, registry: str = "") -> None:
     """Stop the local registry:2 (its images are kept unless --volumes)."""
-    registry_down(volumes=volumes)
+    _, reg = load_project().registry(registry or "local")
+    registry_down(reg, volumes=volumes)
     console.print("registry stopped" + (" and its volume removed" if volumes else ""))
 
 
