@@ -28,6 +28,7 @@ from python_on_whales import docker
 from dockwright.envfile import parse_rules
 from tests.conftest import ROOT
 from tests.engine.conftest import free_port
+from tests.engine.test_build_and_check import remove_images
 
 pytestmark = pytest.mark.engine
 FIXTURES = ROOT / "tests" / "fixtures" / "adopt"
@@ -126,10 +127,7 @@ def remove_project(name: str) -> None:
         network.remove()
     for volume in docker.volume.list(filters=[("label", label)]):
         volume.remove()
-    for image in docker.image.list():
-        for tag in image.repo_tags:
-            if tag.startswith(f"{name}-"):
-                docker.image.remove(tag, force=True)
+    remove_images(f"{name}-")
 
 
 def failing(data: dict[str, list[dict[str, str]]]) -> dict[str, list[str]]:

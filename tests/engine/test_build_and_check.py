@@ -47,10 +47,17 @@ def invoke(
 
 
 def remove_images(prefix: str) -> None:
-    for image in docker.image.list():
-        for tag in image.repo_tags:
-            if tag.startswith(prefix):
-                docker.image.remove(tag, force=True)
+    """Remove every tag starting with `prefix`; tolerant of images already gone
+    (other tests share the engine)."""
+    tags = subprocess.run(
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    doomed = [t for t in tags if t.startswith(prefix)]
+    if doomed:
+        subprocess.run(["docker", "image", "rm", "-f", *doomed], capture_output=True)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from python_on_whales import docker
 
 from tests.engine.conftest import free_port
 from tests.engine.test_build_and_check import invoke, make_repo, remove_images
+from tests.engine.test_scan_engine import fake_aws_key_id
 
 pytestmark = pytest.mark.engine
 
@@ -438,3 +439,29 @@ class TestLocalRegistryTask:
         finally:
             invoke(repo, "registry.down", "--volumes")
             docker.image.remove(f"localhost:{port}/kept/python:1", force=True)
+
+
+class TestReleaseScanGate:
+    """The scan gate stops a release whose image carries a secret trivy recognises."""
+
+    def test_baked_in_aws_key_blocks_the_release_before_any_push(
+        self, repo: Path, registry: Registry
+    ) -> None:
+        key = fake_aws_key_id()
+        (repo / "credentials").write_text(f"[default]\naws_access_key_id = {key}\n")
+        dockerfile = repo / "Dockerfile"
+        dockerfile.write_text(
+            dockerfile.read_text().replace(
+                'RUN echo "one $VERSION" > /app.txt',
+                'RUN echo "one $VERSION" > /app.txt\nCOPY credentials /app/.aws/credentials',
+            )
+        )
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "bake a credential in")
+        proc = release(repo, "--bump", "minor")
+        assert proc.returncode == 9, proc.stderr
+        assert "failed at step 'gates'" in proc.stderr
+        assert "scan gate failed" in proc.stderr
+        assert key not in proc.stdout + proc.stderr
+        assert registry.tags("mini/one") == set()
+        assert (repo / "VERSION").read_text().strip() == "0.1.0"
