@@ -17,7 +17,7 @@ def test_frontend_server_node_tests_pass() -> None:
     if node is None:
         if os.environ.get("CI"):
             pytest.fail("node is not on PATH; install Node.js 20 (Debian: apt-get install nodejs)")
-        pytest.skip("node is not on PATH; install Node.js 20 to run the frontend's tests")
+        pytest.skip(reason="node is not on PATH; install Node.js 20 to run the frontend's tests")
     result = subprocess.run(
         [node, "--test", "--test-reporter=spec", str(HERE / "frontend" / "server.test.js")],
         cwd=HERE,
