@@ -170,7 +170,7 @@ def plan_build(
     images = []
     for svc in services:
         assert svc.build is not None
-        repository = svc.repository or f"{project}-{svc.name}"
+        repository = svc.local_repository(project)
         if registry:
             repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
         title = f"{project}-{svc.name}"

@@ -44,6 +44,10 @@ class Service:
         """The image name without its tag (`localhost:5000/app/backend`)."""
         return None if self.image is None else split_image(self.image)[0]
 
+    def local_repository(self, project: str) -> str:
+        """Where `build` puts this service's image: its `image:` name, else `<project>-<name>`."""
+        return self.repository or f"{project}-{self.name}"
+
 
 def split_image(image: str) -> tuple[str, str | None]:
     """`host:5000/ns/name:tag` -> (`host:5000/ns/name`, `tag`); digests are kept on the name."""

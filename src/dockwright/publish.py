@@ -36,9 +36,7 @@ class PushItem:
 
     @property
     def path(self) -> str:
-        """The repository's path inside the registry (`dockwright-ref/backend`)."""
-        host, _, rest = self.repository.partition("/")
-        return rest if ("." in host or ":" in host or host == "localhost") else self.repository
+        return registry_path(self.repository)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +45,12 @@ class PushedTag:
     ref: str
     digest: str
     skipped: bool
+
+
+def registry_path(repository: str) -> str:
+    """A repository's path inside its registry (`localhost:5000/app/x` -> `app/x`)."""
+    host, _, rest = repository.partition("/")
+    return rest if ("." in host or ":" in host or host == "localhost") else repository
 
 
 def target_repository(registry: RegistrySettings, project: str, local_repo: str) -> str:
@@ -99,11 +103,11 @@ class Publisher:
             )
             self._logged_in = True
 
-    def published_versions(self, items: list[PushItem]) -> list[str]:
-        """Every tag any of the images already has in the registry."""
+    def published_versions(self, repositories: list[str]) -> list[str]:
+        """Every tag any of these repositories already has in the registry."""
         found: set[str] = set()
-        for item in items:
-            found.update(self.api.tags(item.path))
+        for repository in repositories:
+            found.update(self.api.tags(registry_path(repository)))
         return sorted(found)
 
     def _remote_config(self, item: PushItem, tag: str) -> tuple[str, str] | None:

@@ -27,6 +27,18 @@ def publisher(project: Project, name: str, config_dir: Path) -> tuple[RegistrySe
     )
 
 
+def destinations(
+    project: Project, names: list[str], registry: RegistrySettings
+) -> list[tuple[str, str, str]]:
+    """(service, local repository, registry repository) of each buildable service."""
+    services = select(repo.load_services(project), names, buildable=True)
+    return [
+        (svc.name, local, target_repository(registry, project.name, local))
+        for svc in services
+        for local in (svc.local_repository(project.name),)
+    ]
+
+
 def push_items(
     project: Project,
     names: list[str],
@@ -35,17 +47,13 @@ def push_items(
     registry: RegistrySettings,
     floating: tuple[str, ...] = (),
 ) -> list[PushItem]:
-    services = select(repo.load_services(project), names, buildable=True)
-    items = []
-    for svc in services:
-        local = svc.repository or f"{project.name}-{svc.name}"
-        items.append(
-            PushItem(
-                service=svc.name,
-                source=f"{local}:{tags[0]}",
-                repository=target_repository(registry, project.name, local),
-                immutable=tags,
-                floating=floating,
-            )
+    return [
+        PushItem(
+            service=name,
+            source=f"{local}:{tags[0]}",
+            repository=remote,
+            immutable=tags,
+            floating=floating,
         )
-    return items
+        for name, local, remote in destinations(project, names, registry)
+    ]

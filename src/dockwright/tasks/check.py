@@ -32,8 +32,7 @@ def _image_for(project: Project, svc: Service, target: str) -> str:
                 if s["service"] == svc.name and s["ok"]:
                     return str(s["image"])
     prov = repo.provenance(project)
-    repository = svc.repository or f"{project.name}-{svc.name}"
-    return f"{repository}:{dev_tags(prov, target)[0]}"
+    return f"{svc.local_repository(project.name)}:{dev_tags(prov, target)[0]}"
 
 
 def verdict_table(service: str, image: str, verdicts: list[Verdict]) -> Table:

@@ -13,19 +13,18 @@ from invoke.tasks import task
 
 from dockwright import project as repo
 from dockwright import release as rel
-from dockwright.compose import select
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
-from dockwright.publish import Publisher, PushItem, target_repository
+from dockwright.publish import Publisher
 from dockwright.registry_stack import registry_down, registry_up
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
 from dockwright.tags import Flavor, plan_tags
 from dockwright.tasks._common import console, guarded, out, split_names
-from dockwright.tasks._registry import publisher, push_items
+from dockwright.tasks._registry import destinations, publisher, push_items
 from dockwright.tasks.build import execute
 from dockwright.tasks.build import make_plan as make_build_plan
 from dockwright.tasks.check import run_checks
@@ -86,8 +85,8 @@ def tags(
     if published is None:
         with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
             _, pub = publisher(project, registry, Path(cfg))
-            items = push_items(project, [], tags=("x",), registry=pub.registry)
-            seen = pub.published_versions(items)
+            repositories = [r for _, _, r in destinations(project, [], pub.registry)]
+            seen = pub.published_versions(repositories)
     else:
         seen = [p.strip() for p in published.split(",") if p.strip()]
     plan = plan_tags(version, sha=commit, published=seen, flavor=_flavor(project))
@@ -236,16 +235,8 @@ def release(
             if not no_push:
                 pub.preflight()
             current = repo.read_version(project)
-            services = select(repo.load_services(project), [], buildable=True)
-            triples = []
-            for svc in services:
-                local = svc.repository or f"{project.name}-{svc.name}"
-                triples.append((svc.name, local, target_repository(reg, project.name, local)))
-            probe = [
-                PushItem(service=n, source="", repository=r, immutable=(), floating=())
-                for n, _, r in triples
-            ]
-            published = [] if no_push else pub.published_versions(probe)
+            triples = destinations(project, [], reg)
+            published = [] if no_push else pub.published_versions([r for _, _, r in triples])
             plan = rel.plan_release(
                 current=current,
                 bump=bump,
