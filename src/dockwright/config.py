@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from dockwright import discover
 from dockwright.errors import ConfigError
+from dockwright.registry.names import check_namespace, split_host
 
 T = TypeVar("T")
 
@@ -100,7 +101,11 @@ class Project:
                 f"registry {chosen!r} is not configured; known: {', '.join(sorted(known))} "
                 "(add [tool.dockwright.registries." + chosen + "])"
             )
-        return chosen, known[chosen]
+        settings = known[chosen]
+        where = f"[tool.dockwright.registries.{chosen}]"
+        split_host(settings.url, f"{where} url")
+        check_namespace(settings.namespace, f"{where} namespace")
+        return chosen, settings
 
 
 def _convert(tp: Any, value: Any, where: str) -> Any:

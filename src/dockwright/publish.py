@@ -1,38 +1,66 @@
 """Pushing images: immutable tags first, verified, and refusal to overwrite them.
 
-A version tag (`1.4.2`, `sha-...`) is immutable: when the registry already
-holds it with another image, the push is refused; when it holds the same image,
-nothing is pushed again (a rerun after a failed release completes without
-duplicating work). Floating tags (`1.4`, `1`, `latest`) are pushed only by
-the caller after every immutable tag of every image is verified.
+Three kinds of tag:
+
+- a version tag (`1.4.2`) is immutable: when the registry already holds it with
+  another image, the push is refused (unless it is this release's own earlier
+  attempt); with the same image, nothing is pushed again;
+- a `sha-<short>` tag names the first image published from a commit and is
+  written once: a later push of the same commit (a release after a
+  `build --push`, a rebuild that is not bit-identical) keeps it as it is;
+- floating tags (`1.4`, `1`, `latest`, `dev`) move, and only by a remote
+  re-tag (a manifest copy) of the verified immutable digest: no layer moves
+  and a floating tag can never point at an image that was not verified.
+
+Only the first tag of an image is a `docker push`; its other tags are copies of
+that manifest in the registry.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from dockwright.config import RegistrySettings
 from dockwright.engine import docker as engine
-from dockwright.engine.registry_api import Credentials, RegistryClient
-from dockwright.errors import RegistryError
+from dockwright.engine.registry_api import RegistryClient
+from dockwright.errors import ConfigError, RegistryError
+from dockwright.registry.access import Access
 
-ATTEMPTS = int(os.environ.get("DOCKWRIGHT_PUSH_ATTEMPTS", "4"))
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+
+ATTEMPTS_VARIABLE = "DOCKWRIGHT_PUSH_ATTEMPTS"
+DEFAULT_ATTEMPTS = 4
+
+
+def push_attempts(environ: Mapping[str, str]) -> int:
+    """How often one `docker push` is tried: `DOCKWRIGHT_PUSH_ATTEMPTS`, 1 to 20 (default 4)."""
+    raw = environ.get(ATTEMPTS_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_ATTEMPTS
+    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+        raise ConfigError(
+            f"{ATTEMPTS_VARIABLE}={raw!r} is not a whole number from 1 to 20; "
+            f"unset it (default {DEFAULT_ATTEMPTS}) or set e.g. {ATTEMPTS_VARIABLE}=4"
+        )
+    return int(raw)
 
 
 @dataclass(frozen=True, kw_only=True)
 class PushItem:
-    """One image to publish: its local ref, where it goes, and its tags."""
+    """One image to publish: its local ref, where it goes, and its tags by kind."""
 
     service: str
     source: str
     repository: str  # e.g. localhost:5000/dockwright-ref/backend
-    immutable: tuple[str, ...]
-    floating: tuple[str, ...]
+    immutable: tuple[str, ...] = ()
+    once: tuple[str, ...] = ()
+    floating: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -40,11 +68,13 @@ class PushItem:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PushedTag:
+class Published:
+    """Where an image's immutable tags point in the registry."""
+
     service: str
-    ref: str
+    repository: str
     digest: str
-    skipped: bool
+    pushed: tuple[str, ...]  # tags this call wrote (the rest were there already)
 
 
 def registry_path(repository: str) -> str:
@@ -60,48 +90,50 @@ def target_repository(registry: RegistrySettings, project: str, local_repo: str)
     return f"{registry.url}/{namespace}/{name}"
 
 
-def credentials_for(registry: RegistrySettings, env: dict[str, str]) -> Credentials | None:
-    """Username and token from the variables the registry names (environment, then .env)."""
-    if not registry.username_env and not registry.token_env:
-        return None
-    user = os.environ.get(registry.username_env) or env.get(registry.username_env, "")
-    token = os.environ.get(registry.token_env) or env.get(registry.token_env, "")
-    if not user or not token:
-        missing = registry.username_env if not user else registry.token_env
-        raise RegistryError(
-            f"registry {registry.url} needs {registry.username_env} and {registry.token_env}; "
-            f"{missing} is not set in the environment or .env"
-        )
-    return Credentials(username=user, token=token)
+Adopt = Callable[[dict[str, Any]], bool]
+"""Given the config of an image already under a version tag: is it ours to reuse?"""
 
 
 class Publisher:
-    """Pushes through a docker client logged in with a throwaway config folder."""
+    """Pushes with the registry's access mode (see `registry.access`) and verifies."""
 
     def __init__(
         self,
         registry: RegistrySettings,
-        credentials: Credentials | None,
-        config_dir: Path,
+        access: Access,
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
         on_event: Callable[[str], None] = lambda _m: None,
     ) -> None:
         self.registry = registry
-        self.api = RegistryClient(registry.url, insecure=registry.insecure, credentials=credentials)
-        self.client = engine.private_client(config_dir)
-        self.credentials = credentials
+        self.access = access
+        self.api = RegistryClient(
+            registry.url, insecure=registry.insecure, credentials=access.credentials
+        )
+        self.attempts = attempts
         self.on_event = on_event
-        self._logged_in = False
+        self._stack = ExitStack()
+        self._client: DockerClient | None = None
+
+    def close(self) -> None:
+        """Remove the throwaway login (token mode) and close connections."""
+        self._stack.close()
+        self.api.close()
+
+    def _docker(self) -> DockerClient:
+        if self._client is None:
+            creds = self.access.credentials
+            if self.access.mode == "token" and creds is not None:
+                self._client = self._stack.enter_context(
+                    engine.isolated_client(self.access.server, creds.username, creds.token)
+                )
+            else:
+                self._client = engine.user_client()
+        return self._client
 
     def preflight(self) -> None:
         """Reachable and authenticated, before anything is built."""
-        self.api.check_access()
-
-    def _login(self) -> None:
-        if self.credentials and not self._logged_in:
-            engine.login(
-                self.client, self.registry.url, self.credentials.username, self.credentials.token
-            )
-            self._logged_in = True
+        self.api.check_access(hint=self.access.hint(self.registry))
 
     def published_versions(self, repositories: list[str]) -> list[str]:
         """Every tag any of these repositories already has in the registry."""
@@ -110,28 +142,58 @@ class Publisher:
             found.update(self.api.tags(registry_path(repository)))
         return sorted(found)
 
-    def _remote_config(self, item: PushItem, tag: str) -> tuple[str, str] | None:
+    def digest_of(self, item: PushItem, tag: str) -> str | None:
         got = self.api.manifest(item.path, tag)
-        if got is None:
-            return None
-        digest, manifest = got
-        return digest, str((manifest.get("config") or {}).get("digest", ""))
+        return got.digest if got else None
 
-    def _push_one(self, item: PushItem, tag: str, image_id: str, *, immutable: bool) -> PushedTag:
+    def push_immutable(
+        self, item: PushItem, *, image_id: str, known: str = "", adopt: Adopt | None = None
+    ) -> Published:
+        """Publish `item`'s immutable and once tags, verified; return their digest.
+
+        `known` is a digest an earlier attempt of this release recorded: a version
+        tag already holding it is this release's own. `adopt` decides the same from
+        the image's labels when no record is at hand.
+        """
+        source = ""
+        pushed: list[str] = []
+        kinds = [(t, "immutable") for t in item.immutable] + [(t, "once") for t in item.once]
+        for tag, kind in kinds:
+            ref = f"{item.repository}:{tag}"
+            remote = self.api.image_config(item.path, tag)
+            if remote is not None:
+                digest, config = remote
+                if config == image_id or (known and digest == known):
+                    self.on_event(f"{ref} already published with this image; skipped")
+                elif kind == "once":
+                    self.on_event(
+                        f"{ref} kept: published earlier from this commit ({digest[:19]}); "
+                        "sha- tags are written once"
+                    )
+                elif adopt is not None and adopt(self.api.config_blob(item.path, config)):
+                    self.on_event(f"{ref} was published by an earlier attempt; reusing it")
+                else:
+                    raise RegistryError(
+                        f"tag {tag} already in {item.repository} with another digest "
+                        f"({digest[:19]}); bump the version or delete that tag from the registry"
+                    )
+                source = source or digest
+                continue
+            if not source:
+                source = self._docker_push(item, tag, image_id)
+            else:
+                self._copy(item, source, tag)
+            pushed.append(tag)
+        return Published(
+            service=item.service, repository=item.repository, digest=source, pushed=tuple(pushed)
+        )
+
+    def _docker_push(self, item: PushItem, tag: str, image_id: str) -> str:
         ref = f"{item.repository}:{tag}"
-        remote = self._remote_config(item, tag)
-        if remote is not None and remote[1] == image_id:
-            self.on_event(f"{ref} already published with this image; skipped")
-            return PushedTag(service=item.service, ref=ref, digest=remote[0], skipped=True)
-        if remote is not None and immutable:
-            raise RegistryError(
-                f"tag {tag} already in {item.repository} with another digest; bump the version "
-                "or delete that tag from the registry"
-            )
         engine.tag(item.source, ref)
-        self._login()
+        client = self._docker()
         for attempt in Retrying(
-            stop=stop_after_attempt(ATTEMPTS),
+            stop=stop_after_attempt(self.attempts),
             wait=wait_exponential(multiplier=0.5, max=8),
             retry=retry_if_exception_type(engine.PushFailed),
             reraise=True,
@@ -139,12 +201,12 @@ class Publisher:
             with attempt:
                 n = attempt.retry_state.attempt_number
                 self.on_event(f"pushing {ref}" + (f" (attempt {n})" if n > 1 else ""))
-                engine.push(self.client, ref)
+                engine.push(client, ref)
         return self._verify(item, tag, image_id)
 
-    def _verify(self, item: PushItem, tag: str, image_id: str) -> PushedTag:
+    def _verify(self, item: PushItem, tag: str, image_id: str) -> str:
         ref = f"{item.repository}:{tag}"
-        remote = self._remote_config(item, tag)
+        remote = self.api.image_config(item.path, tag)
         if remote is None:
             raise RegistryError(f"{ref} was pushed but the registry does not list it")
         digest, config = remote
@@ -159,13 +221,59 @@ class Publisher:
                 "the push was corrupted or raced with another one"
             )
         self.on_event(f"verified {ref} {digest[:19]}")
-        return PushedTag(service=item.service, ref=ref, digest=digest, skipped=False)
+        return digest
 
-    def push(self, items: list[PushItem], *, floating: bool) -> list[PushedTag]:
-        """Push every item's immutable tags (or, with `floating`, its floating tags)."""
-        results = []
+    def _copy(self, item: PushItem, digest: str, tag: str) -> None:
+        manifest = self.api.manifest(item.path, digest)
+        if manifest is None:
+            raise RegistryError(f"{item.repository}@{digest[:19]} vanished from the registry")
+        self.api.put_manifest(item.path, tag, manifest)
+        self.on_event(f"tagged {item.repository}:{tag} {digest[:19]}")
+
+    def move_floating(self, item: PushItem, digest: str) -> list[str]:
+        """Point `item`'s floating tags at `digest` (a verified immutable image)."""
+        moved = []
+        for tag in item.floating:
+            if self.digest_of(item, tag) == digest:
+                self.on_event(f"{item.repository}:{tag} already at {digest[:19]}")
+                continue
+            self._copy(item, digest, tag)
+            moved.append(tag)
+        return moved
+
+    def publish(self, items: list[PushItem]) -> list[Published]:
+        """Every item's immutable tags first (all images), then their floating tags."""
+        done = []
         for item in items:
             image_id = engine.inspect_image(item.source).id
-            for tag in item.floating if floating else item.immutable:
-                results.append(self._push_one(item, tag, image_id, immutable=not floating))
-        return results
+            if item.immutable or item.once:
+                done.append(self.push_immutable(item, image_id=image_id))
+            elif item.floating:  # a dirty tree's build: every tag moves
+                digest = self._docker_push(item, item.floating[0], image_id)
+                done.append(
+                    Published(
+                        service=item.service,
+                        repository=item.repository,
+                        digest=digest,
+                        pushed=item.floating[:1],
+                    )
+                )
+        for item, published in zip(items, done, strict=True):
+            self.move_floating(item, published.digest)
+        return done
+
+
+@contextmanager
+def publishing(
+    registry: RegistrySettings,
+    access: Access,
+    *,
+    attempts: int = DEFAULT_ATTEMPTS,
+    on_event: Callable[[str], None] = lambda _m: None,
+) -> Iterator[Publisher]:
+    """A Publisher whose throwaway login and connections are gone when the block ends."""
+    publisher = Publisher(registry, access, attempts=attempts, on_event=on_event)
+    try:
+        yield publisher
+    finally:
+        publisher.close()

@@ -1,16 +1,23 @@
 """`release --bump`: one transaction from a version bump to a pushed, tagged release.
 
 Steps, in order; when one fails nothing after it happens:
-1. preconditions (clean tree on the release branch, engine, registry reachable
-   and authenticated, .env valid, no other release running: a lock);
+1. preconditions, all before anything moves: the bump, the registry settings,
+   a clean tree on the release branch, everything step 6 needs (an
+   `## [Unreleased]` heading and no section for the version yet, a git
+   identity, no `vX.Y.Z` tag, VERSION inside the repository), the engine, the
+   registry reachable and authenticated, .env valid, no other release running;
 2. plan (next version, every tag) — `--dry-run` stops here;
 3. build with those tags and labels, then the policy and scan gates;
-4. push the immutable tags of every image and verify their digests;
-5. move the floating tags (`1.4`, `1`, `latest`);
-6. write VERSION and CHANGELOG.md, commit, annotated tag `vX.Y.Z`.
-VERSION and CHANGELOG.md are written only in step 6 and restored if it fails.
-Rerunning after a failure in 4 or 5 completes the release: tags the registry
-already holds with the same image are not pushed again.
+4. push the immutable tags of every image and verify their digests; each
+   verified digest is recorded (`registry.record`);
+5. move the floating tags (`1.4`, `1`, `latest`) by re-tagging those digests;
+6. write VERSION and CHANGELOG.md, commit and tag `vX.Y.Z` together.
+VERSION and CHANGELOG.md are written only in step 6 and restored if it fails;
+the commit is undone when the tag cannot be made.
+Rerunning the same command from the same commit after a failure in 4, 5 or 6
+finishes the release with the images the earlier attempt published (from the
+record, or from the registry's image labels when the record is gone): when
+every image is already published, nothing is built again.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from filelock import FileLock, Timeout
 
 from dockwright.changelog import release_changelog
 from dockwright.engine import git
-from dockwright.errors import DockwrightError, ReleaseError
+from dockwright.errors import ConfigError, DockwrightError, ReleaseError
 from dockwright.publish import PushItem
 from dockwright.tags import Flavor, TagPlan, plan_tags
 from dockwright.versions import next_version, write_version
@@ -62,12 +69,14 @@ class ReleasePlan:
         return (*first.immutable, *first.floating)
 
     def push_items(self) -> list[PushItem]:
+        """The version tag is immutable; the `sha-` tag is written once (see `publish`)."""
         return [
             PushItem(
                 service=i.service,
                 source=f"{i.local_repository}:{i.tags.immutable[0]}",
                 repository=i.repository,
-                immutable=i.tags.immutable,
+                immutable=i.tags.immutable[:1],
+                once=i.tags.immutable[1:],
                 floating=i.tags.floating,
             )
             for i in self.images
@@ -134,6 +143,7 @@ class Hooks:
     push_immutable: Callable[[ReleasePlan], None]
     push_floating: Callable[[ReleasePlan], None]
     on_step: Callable[[str], None] = field(default=lambda _s: None)
+    progress: Callable[[], str] = field(default=lambda: "some version tags may be published")
 
 
 def lock(root: Path) -> FileLock:
@@ -153,10 +163,39 @@ def acquire(release_lock: FileLock) -> None:
         ) from None
 
 
+def check_finalize(
+    version: str, *, root: Path, version_file: Path, changelog: Path, today: date
+) -> None:
+    """Everything `finalize` needs, checked before any image is pushed."""
+    if not version_file.resolve().is_relative_to(root.resolve()):
+        raise ConfigError(
+            f"version_file {version_file} is outside the repository {root}; "
+            "a release commits it, so keep it inside"
+        )
+    if changelog.is_file():
+        # The same edit finalize makes, on a copy: no heading, a section for the
+        # version already there... fail now, while nothing is published.
+        release_changelog(
+            changelog.read_text(encoding="utf-8"),
+            version,
+            today,
+            allow_empty=True,
+            filename=changelog.name,
+        )
+    if problem := git.identity_problem(root):
+        raise ConfigError(
+            f"git cannot commit the release: {problem}; set user.name and user.email "
+            "(git config) or GIT_AUTHOR_*/GIT_COMMITTER_* variables"
+        )
+    if git.tag_exists(root, f"v{version}"):
+        raise ReleaseError(f"git tag v{version} already exists; bump differently")
+
+
 def finalize(
     plan: ReleasePlan, *, root: Path, version_file: Path, changelog: Path, source: str, today: date
 ) -> None:
-    """Write VERSION and CHANGELOG.md, commit them, tag; restore both files on failure."""
+    """Write VERSION and CHANGELOG.md, commit and tag them together; on failure restore
+    both files and undo the commit, so the tree is as it was."""
     saved = {
         p: p.read_text(encoding="utf-8") if p.is_file() else None for p in (version_file, changelog)
     }
@@ -176,8 +215,7 @@ def finalize(
                 encoding="utf-8",
             )
         paths = [str(p.relative_to(root)) for p in (version_file, changelog) if p.is_file()]
-        git.commit_paths(root, paths, f"Release {plan.version}")
-        git.annotated_tag(root, plan.git_tag, f"Release {plan.version}")
+        git.commit_and_tag(root, paths, f"Release {plan.version}", plan.git_tag)
     except BaseException:
         for path, text in saved.items():
             if text is not None:
@@ -185,12 +223,29 @@ def finalize(
         raise
 
 
-def run_release(plan: ReleasePlan, hooks: Hooks, finish: Callable[[], None]) -> None:
-    """Carry out steps 3-6; the failing step is named in the error."""
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("build", lambda: hooks.build(plan)),
-        ("gates", lambda: hooks.gates(plan)),
-    ]
+_MOVED = {
+    "build": "nothing was pushed",
+    "gates": "nothing was pushed",
+    "push": "no floating tag moved",
+    "floating": "every image's version tag is published; some floating tags may have moved",
+    "finalize": "every image tag is published",
+}
+
+
+def run_release(
+    plan: ReleasePlan,
+    hooks: Hooks,
+    finish: Callable[[], None],
+    *,
+    rerun: str,
+    build: bool = True,
+) -> None:
+    """Carry out steps 3-6; the failing step, what has moved and the command that
+    continues are named in the error. `build=False` when every image is already
+    published (a resumed release): nothing is built or pushed again."""
+    steps: list[tuple[str, Callable[[], None]]] = []
+    if build:
+        steps += [("build", lambda: hooks.build(plan)), ("gates", lambda: hooks.gates(plan))]
     if plan.push:
         steps += [
             ("push", lambda: hooks.push_immutable(plan)),
@@ -202,17 +257,18 @@ def run_release(plan: ReleasePlan, hooks: Hooks, finish: Callable[[], None]) -> 
         try:
             action()
         except DockwrightError as exc:
-            resume = (
-                "rerun the same release command to resume: tags already pushed are reused"
-                if name in ("push", "floating")
-                else "fix the cause and rerun the same release command"
-            )
-            moved = (
-                "no floating tag has moved"
-                if name != "floating"
-                else ("some floating tags may have moved")
+            moved = _MOVED[name]
+            if name == "push":
+                moved = f"{hooks.progress()}; {moved}"
+            elif name == "finalize":
+                moved += ", VERSION, CHANGELOG.md and git are unchanged (no commit, no tag)"
+            else:
+                moved += ", VERSION and CHANGELOG.md are unchanged"
+            how = (
+                "fix the cause and rerun"
+                if name in ("build", "gates")
+                else "fix the cause; rerunning from this commit reuses the published images:"
             )
             raise ReleaseError(
-                f"release {plan.version} failed at step {name!r}: {exc}; nothing after it "
-                f"happened, VERSION and CHANGELOG.md are unchanged, {moved}; {resume}"
+                f"release {plan.version} failed at step {name!r}: {exc}; {moved}; {how} `{rerun}`"
             ) from exc

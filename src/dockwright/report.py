@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
+from dockwright.errors import ConfigError
 from dockwright.progress import BakeProgress
 
 
@@ -94,3 +95,18 @@ def write_reports(result: dict[str, Any], report_path: Path, version: str) -> li
             fh.write(markdown_summary(result))
         written.append(Path(path))
     return written
+
+
+def last_build_tag(path: Path) -> str:
+    """The first tag of the last build (build/report.json): what `push` publishes by default."""
+    if not path.is_file():
+        raise ConfigError("nothing built yet; run `invoke build` first or pass --tag")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        first = str(data["services"][0]["tags"][0])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        raise ConfigError(
+            f"{path} is not a build report dockwright can read; run `invoke build` again "
+            "or pass --tag"
+        ) from None
+    return first.rsplit(":", 1)[1] if ":" in first.rsplit("/", 1)[-1] else "latest"

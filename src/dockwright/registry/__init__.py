@@ -1,0 +1,1 @@
+"""Registries: who dockwright is to them (access) and what it publishes there."""
