@@ -163,15 +163,20 @@ def acquire(release_lock: FileLock) -> None:
         ) from None
 
 
-def check_finalize(
-    version: str, *, root: Path, version_file: Path, changelog: Path, today: date
-) -> None:
-    """Everything `finalize` needs, checked before any image is pushed."""
+def check_version_file(root: Path, version_file: Path) -> None:
+    """A release commits VERSION: refuse one outside the repository (before reading it)."""
     if not version_file.resolve().is_relative_to(root.resolve()):
         raise ConfigError(
             f"version_file {version_file} is outside the repository {root}; "
             "a release commits it, so keep it inside"
         )
+
+
+def check_finalize(
+    version: str, *, root: Path, version_file: Path, changelog: Path, today: date
+) -> None:
+    """Everything `finalize` needs, checked before any image is pushed."""
+    check_version_file(root, version_file)
     if changelog.is_file():
         # The same edit finalize makes, on a copy: no heading, a section for the
         # version already there... fail now, while nothing is published.

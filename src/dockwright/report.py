@@ -103,7 +103,9 @@ def last_build_tag(path: Path) -> str:
         raise ConfigError("nothing built yet; run `invoke build` first or pass --tag")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        first = str(data["services"][0]["tags"][0])
+        first = data["services"][0]["tags"][0]
+        if not isinstance(first, str) or not first:
+            raise TypeError(first)
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         raise ConfigError(
             f"{path} is not a build report dockwright can read; run `invoke build` again "

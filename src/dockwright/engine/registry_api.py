@@ -385,14 +385,21 @@ class RegistryClient:
 
 
 def pick_platform(index: dict[str, Any], platform: str) -> str | None:
-    """The digest of the child manifest for `platform` (`os/arch[/variant]`) in an index."""
-    want = platform.split("/")
+    """The digest of the child manifest for `platform` (`os/arch[/variant]`) in an index.
+
+    As containerd does, `arm64` and `arm64/v8` are the same platform.
+    """
+    want = _platform_key(*platform.split("/"))
     for entry in index.get("manifests") or ():
         annotations = entry.get("annotations") or {}
         if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
             continue
         p = entry.get("platform") or {}
-        have = [p.get("os", ""), p.get("architecture", ""), p.get("variant", "")]
-        if have[: len(want)] == want or (len(want) == 2 and have[:2] == want):
+        have = _platform_key(p.get("os", ""), p.get("architecture", ""), p.get("variant", ""))
+        if have == want or (not want[2] and have[:2] == want[:2]):
             return str(entry.get("digest", "")) or None
     return None
+
+
+def _platform_key(os_: str, arch: str = "", variant: str = "", *_: str) -> tuple[str, str, str]:
+    return os_, arch, "" if (arch, variant) == ("arm64", "v8") else variant

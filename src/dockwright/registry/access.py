@@ -77,10 +77,16 @@ def read_docker_config(folder: Path) -> dict[str, Any]:
     """The user's docker config.json ({} when there is none)."""
     path = folder / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc}); fix it or run `docker login`") from None
+    if not raw.strip():
+        return {}  # the docker CLI reads an empty file as an empty config
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise ConfigError(
             f"{path} is not valid JSON ({exc}); fix it or run `docker login`"
         ) from None
@@ -96,9 +102,9 @@ def login_from_config(
 ) -> tuple[Credentials | None, str]:
     """The credentials the user's docker config holds for `server`, and where they are."""
     host = _hostname(server)
-    helpers = config.get("credHelpers") or {}
-    helper = next((v for k, v in helpers.items() if _hostname(k) == host), None)
-    helper = helper or config.get("credsStore")
+    helpers = {_hostname(k): v for k, v in (config.get("credHelpers") or {}).items()}
+    # An empty credHelpers entry opts this host out of credsStore (docker's rule).
+    helper = helpers[host] if host in helpers else config.get("credsStore")
     if helper:
         got = helper_get(str(helper), server)
         where = f"docker login via docker-credential-{helper}"
@@ -107,22 +113,33 @@ def login_from_config(
         user, secret = got
         # Helpers return an identity (refresh) token under the user name "<token>".
         return Credentials(username=user, token=secret, identity=user == "<token>"), where
-    for key, entry in (config.get("auths") or {}).items():
+    auths = config.get("auths") or {}
+    # An exact key first, then any key naming the same host (`https://host/v1/`).
+    keys = sorted(auths, key=lambda k: k != server)
+    for key in keys:
+        entry = auths[key]
         if _hostname(key) != host or not isinstance(entry, dict):
             continue
         if entry.get("identitytoken"):
             token = str(entry["identitytoken"])
             return Credentials(username="<token>", token=token, identity=True), "docker login"
         if entry.get("auth"):
-            try:
-                user, _, secret = base64.b64decode(entry["auth"]).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                raise ConfigError(
-                    f"docker config: the login for {key} is not valid base64; "
-                    f"run `docker login {host}` again"
-                ) from None
-            return Credentials(username=user, token=secret), "docker login"
+            return _decode_auth(str(entry["auth"]), key, host), "docker login"
     return None, f"no docker login for {server}"
+
+
+def _decode_auth(value: str, key: str, host: str) -> Credentials:
+    """`auth` is base64 of `user:secret`; anything else is refused as docker refuses it."""
+    try:
+        user, colon, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        user, colon, secret = "", "", ""
+    if not colon or not user:
+        raise ConfigError(
+            f"docker config: the login for {key} is not base64 of user:password; "
+            f"run `docker login {host}` again"
+        )
+    return Credentials(username=user, token=secret)
 
 
 def resolve_access(

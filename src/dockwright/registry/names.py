@@ -20,8 +20,10 @@ def split_host(url: str, where: str = "registry url") -> tuple[str, int | None]:
     """`localhost:5000` -> ("localhost", 5000); ConfigError for a scheme, a path or a bad port."""
     if "://" in url:
         scheme, _, rest = url.partition("://")
+        host_part, _, path = rest.partition("/")
         raise ConfigError(
-            f"{where} {url!r} must not name a scheme; write {rest.rstrip('/')!r}"
+            f"{where} {url!r} must not name a scheme; write {host_part!r}"
+            + (f" and namespace = {path.strip('/')!r}" if path.strip("/") else "")
             + (" and set insecure = true for plain http" if scheme == "http" else "")
         )
     if "/" in url:
@@ -34,7 +36,7 @@ def split_host(url: str, where: str = "registry url") -> tuple[str, int | None]:
         host, port = url, ""
     if not host or not _HOST.fullmatch(host):
         raise ConfigError(f"{where} {url!r} is not a host name; e.g. ghcr.io or localhost:5000")
-    if sep and not (port.isdigit() and 0 < int(port) < 65536):
+    if sep and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise ConfigError(f"{where} {url!r} has port {port!r}; a port is a number from 1 to 65535")
     return host, int(port) if sep else None
 

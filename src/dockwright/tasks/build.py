@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from contextlib import ExitStack
 
@@ -16,10 +17,10 @@ from dockwright.compose import select
 from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.errors import BuildError
-from dockwright.publish import Publisher
+from dockwright.publish import Publisher, push_attempts
 from dockwright.report import live_table, result_table, write_reports
 from dockwright.tasks._common import console, guarded, out, split_names
-from dockwright.tasks._registry import publisher, push_items
+from dockwright.tasks._registry import publisher, push_items, registry_settings
 from dockwright.tasks.check import run_checks
 from dockwright.tasks.env import env_path, require_valid_env
 
@@ -169,6 +170,9 @@ def build(
     # A broken .env would give compose wrong values (image names, build args):
     # check it first. No .env is fine: builds read no secrets from it.
     require_valid_env(project, env_path(project), missing_ok=True)
+    if push:  # bad registry settings fail before any engine call
+        registry_settings(project, registry)
+        push_attempts(os.environ)
     names = [] if all_ else split_names(None, service)
     plan = make_plan(
         project,

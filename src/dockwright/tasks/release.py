@@ -117,6 +117,7 @@ def push(c: Context, service: list[str] | None = None, registry: str = "", tag: 
     """Push built images with retries, then verify each digest in the registry."""
     project = load_project()
     registry_settings(project, registry)
+    push_attempts(os.environ)
     if not tag:
         tag = last_build_tag(project.root / "build" / "report.json")
     engine.ensure_engine()
@@ -310,13 +311,14 @@ def release(
 ) -> None:
     """Bump VERSION, build, gate, push (immutable then floating tags), changelog, git tag."""
     project = load_project()
-    # Every input is checked before the engine or the network is touched.
+    # Every input is checked before the engine or the network is touched, and
+    # before anything is printed: a bad input gives its one error line only.
+    rel.check_version_file(project.root, project.path(project.settings.version_file))
     current = repo.read_version(project)
     version = str(next_version(current, bump, pre))
     registry_settings(project, registry)
     push_attempts(os.environ)
     today = dt.date.today()
-    console.print("[bold]1/6 preconditions[/]")
     state = _preconditions(project, allow_dirty)
     rel.check_finalize(
         version,
@@ -325,6 +327,7 @@ def release(
         changelog=project.path(project.settings.changelog),
         today=today,
     )
+    console.print("[bold]1/6 preconditions[/]")
     release_lock = rel.lock(project.root)
     rel.acquire(release_lock)
     try:
