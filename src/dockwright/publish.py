@@ -43,7 +43,7 @@ def push_attempts(environ: Mapping[str, str]) -> int:
     raw = environ.get(ATTEMPTS_VARIABLE, "").strip()
     if not raw:
         return DEFAULT_ATTEMPTS
-    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 20:
         raise ConfigError(
             f"{ATTEMPTS_VARIABLE}={raw!r} is not a whole number from 1 to 20; "
             f"unset it (default {DEFAULT_ATTEMPTS}) or set e.g. {ATTEMPTS_VARIABLE}=4"
@@ -77,17 +77,31 @@ class Published:
     pushed: tuple[str, ...]  # tags this call wrote (the rest were there already)
 
 
+def tag_kinds(tags: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Sort a build's tags into PushItem's kinds: a clean `sha-` tag is written once,
+    a dirty tree's tag and `dev` move, anything else (a version) is immutable."""
+    once = tuple(t for t in tags if t.startswith("sha-") and not t.endswith("-dirty"))
+    moving = tuple(t for t in tags if t == "dev" or t.endswith("-dirty"))
+    fixed = tuple(t for t in tags if t not in once and t not in moving)
+    return {"immutable": fixed, "once": once, "floating": moving}
+
+
 def registry_path(repository: str) -> str:
     """A repository's path inside its registry (`localhost:5000/app/x` -> `app/x`)."""
     host, _, rest = repository.partition("/")
     return rest if ("." in host or ":" in host or host == "localhost") else repository
 
 
+def repository_prefix(registry: RegistrySettings, project: str) -> str:
+    """`<registry>/<namespace or project>`: where a project's images live in a registry
+    (`docker.io/acme`, `ghcr.io/acme/shop`, `localhost:5000/shop`). `up --env prod`
+    hands it to compose as `DOCKWRIGHT_REGISTRY`, so prod runs what release pushed."""
+    return f"{registry.url}/{registry.namespace or project}"
+
+
 def target_repository(registry: RegistrySettings, project: str, local_repo: str) -> str:
     """`<registry>/<namespace or project>/<image name>` for a service's local repository."""
-    name = local_repo.rsplit("/", 1)[-1]
-    namespace = registry.namespace or project
-    return f"{registry.url}/{namespace}/{name}"
+    return f"{repository_prefix(registry, project)}/{local_repo.rsplit('/', 1)[-1]}"
 
 
 Adopt = Callable[[dict[str, Any]], bool]

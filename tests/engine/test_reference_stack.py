@@ -113,7 +113,7 @@ class Stack:
 
     def image(self, service: str) -> str:
         registry, version = self.env["DOCKWRIGHT_REGISTRY"], self.env["APP_VERSION"]
-        return f"{registry}/dockwright-ref/{service}:{version}"
+        return f"{registry}/{service}:{version}"
 
 
 def write_env(path: Path, tag: str) -> dict[str, str]:
@@ -133,7 +133,6 @@ def write_env(path: Path, tag: str) -> dict[str, str]:
         "APP_VERSION": f"0.0.0-test.{tag}",
         "DOCKWRIGHT_REGISTRY": f"dockwright-test-{tag}",
         "REGISTRY_PORT": str(free_port()),
-        "DOCKWRIGHT_REGISTRY_USERNAME": f"reguser-{tag}",
         "DOCKWRIGHT_CA_BUNDLE": ca_bundle(),
     }
     path.write_text("".join(f"{key}={value}\n" for key, value in env.items()))

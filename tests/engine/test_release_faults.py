@@ -76,7 +76,13 @@ class FlakyProxy(RecordingServer):
 def proxied(registry: Registry) -> Iterator[tuple[FlakyProxy, Registry]]:
     """The registry as clients see it: through a proxy on another port."""
     with FlakyProxy(registry.port) as proxy:
-        yield proxy, Registry(port=proxy.port, container=registry.container, volume=registry.volume)
+        try:
+            yield (
+                proxy,
+                Registry(port=proxy.port, container=registry.container, volume=registry.volume),
+            )
+        finally:
+            remove_images(f"localhost:{proxy.port}/")
 
 
 @pytest.fixture
@@ -84,7 +90,6 @@ def cleanup(registry: Registry) -> Iterator[None]:
     yield
     remove_images("mini/")
     remove_images(f"{registry.url}/")
-    remove_images("localhost:")
 
 
 def tags_of(reg: Registry, service: str = "one") -> set[str]:

@@ -17,7 +17,7 @@ from dockwright.compose import select
 from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.errors import BuildError
-from dockwright.publish import Publisher, push_attempts
+from dockwright.publish import Publisher, push_attempts, tag_kinds
 from dockwright.report import live_table, result_table, write_reports
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._registry import publisher, push_items, registry_settings
@@ -134,15 +134,8 @@ def _push(pub: Publisher, project: Project, plan: BuildPlan, registry: RegistryS
     """Push a development build: its clean `sha-` tag is written once (the first
     image published from a commit keeps it); `dev` and a dirty tree's tag move."""
     tags = plan.images[0].tags
-    once = tuple(t for t in tags if t.startswith("sha-") and not t.endswith("-dirty"))
-    moving = tuple(t for t in tags if t not in once)
     items = push_items(
-        project,
-        plan.services,
-        registry=registry,
-        source_tag=tags[0],
-        once=once,
-        floating=moving,
+        project, plan.services, registry=registry, source_tag=tags[0], **tag_kinds(tags)
     )
     for done in pub.publish(items):
         console.print(f"[green]pushed[/] {done.repository} {done.digest[:19]}")

@@ -19,7 +19,7 @@ from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
-from dockwright.publish import Publisher, push_attempts
+from dockwright.publish import Publisher, push_attempts, tag_kinds
 from dockwright.registry.record import ReleaseRecord, load_record, record_path, save_record
 from dockwright.registry_stack import registry_down, registry_up
 from dockwright.report import last_build_tag
@@ -123,9 +123,8 @@ def push(c: Context, service: list[str] | None = None, registry: str = "", tag: 
     engine.ensure_engine()
     with publisher(project, registry) as (reg, pub):
         pub.preflight()
-        items = push_items(
-            project, split_names(None, service), registry=reg, source_tag=tag, immutable=(tag,)
-        )
+        names = split_names(None, service)
+        items = push_items(project, names, registry=reg, source_tag=tag, **tag_kinds((tag,)))
         for done in pub.publish(items):
             console.print(f"[green]ok[/] {done.repository}:{tag} {done.digest}")
 

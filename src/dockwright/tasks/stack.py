@@ -22,16 +22,18 @@ from rich.live import Live
 from dockwright import project as repo
 from dockwright import stack
 from dockwright.compose import extensions_from_files, split_image
-from dockwright.config import Project, load_project
+from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
+from dockwright.publish import repository_prefix
 from dockwright.stack import ContainerState, Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks.env import env_path, require_valid_env
 
 HELP = {
     "env": "dev or prod (default: $DOCKWRIGHT_ENV, else dev)",
+    "registry": "prod: the registry whose released images run (default: settings.registry)",
     "version": "prod: image tag to run (default: latest prod build in build/report.json, "
     "else VERSION)",
     "env_file": "the env file (default from settings: .env)",
@@ -60,10 +62,15 @@ def _read_report(project: Project) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _variables(project: Project, env_file: Path, version: str) -> dict[str, str]:
+def _variables(
+    project: Project, env_file: Path, version: str, registry: RegistrySettings | None = None
+) -> dict[str, str]:
     """What compose interpolates on top of the env file: where the env file is
-    (for env_file:), the image tag and build version, the build CA bundle."""
+    (for env_file:), the image tag and build version, the build CA bundle, and for
+    prod where `release` pushed the images (`DOCKWRIGHT_REGISTRY`)."""
     values = {"DOCKWRIGHT_ENV_FILE": str(env_file), "APP_VERSION": version}
+    if registry is not None:
+        values["DOCKWRIGHT_REGISTRY"] = repository_prefix(registry, project.name)
     ca = repo.ca_bundle("", project)
     if ca:
         values["DOCKWRIGHT_CA_BUNDLE"] = ca
@@ -87,6 +94,7 @@ def plan_up(
     version: str = "",
     name: str = "",
     build: bool = True,
+    registry: str = "",
 ) -> UpPlan:
     """Resolve `up`'s options into a plan (reads files and lists containers; changes nothing)."""
     engine.ensure_engine()
@@ -105,7 +113,9 @@ def plan_up(
         project=project_name,
         files=files,
         env_file=env_file,
-        variables=_variables(project, env_file, tag),
+        variables=_variables(
+            project, env_file, tag, project.registry(registry or None)[1] if env == "prod" else None
+        ),
         version=tag,
         version_source=source,
         switch_from=other if stack.stale(states, files) else (),
@@ -278,12 +288,15 @@ def take_down(project: Project, cp: ComposeProject, *, volumes: bool) -> dict[st
     return left
 
 
-@task(help=_help("env", "version", "env_file", "timeout", "no_build", "dry_run", "json"))
+@task(
+    help=_help("env", "version", "registry", "env_file", "timeout", "no_build", "dry_run", "json")
+)
 @guarded
 def up(
     c: Context,
     env: str = "",
     version: str = "",
+    registry: str = "",
     env_file: str = "",
     timeout: int = 0,
     no_build: bool = False,
@@ -293,8 +306,15 @@ def up(
     """Start the stack (dev or prod) and wait until every service is healthy."""
     project = load_project()
     chosen = stack.default_env(os.environ, env)
+    if registry and chosen != "prod":
+        raise ConfigError("--registry picks where prod images come from; add --env prod")
     plan = plan_up(
-        project, chosen, env_file=env_path(project, env_file), version=version, build=not no_build
+        project,
+        chosen,
+        env_file=env_path(project, env_file),
+        version=version,
+        build=not no_build,
+        registry=registry,
     )
     if dry_run:
         print_plan(plan)
@@ -367,24 +387,31 @@ def logs(
         pass
 
 
-@task(help=_help("env", "version", "env_file", "json"))
+@task(help=_help("env", "version", "registry", "env_file", "json"))
 @guarded
 def config(
-    c: Context, env: str = "", version: str = "", env_file: str = "", json_: bool = False
+    c: Context,
+    env: str = "",
+    version: str = "",
+    registry: str = "",
+    env_file: str = "",
+    json_: bool = False,
 ) -> None:
     """Print the merged compose config of dev or prod, secrets masked."""
     project = load_project()
     chosen = stack.default_env(os.environ, env)
     path = env_path(project, env_file)
+    reg = None
     if chosen == "prod":
         tag, _ = stack.prod_version(version, _read_report(project), repo.read_version(project))
+        reg = project.registry(registry or None)[1]
     else:
         tag = repo.read_version(project)
     cp = ComposeProject(
         name=project.name,
         files=tuple(repo.files_for(project, chosen)),
         env_file=path,
-        variables=_variables(project, path, tag),
+        variables=_variables(project, path, tag, reg),
     )
     masked = stack.mask_config(engine.stack_config(cp), repo.secret_values(project, path).values())
     if json_:
