@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -13,15 +12,14 @@ from invoke.tasks import task
 
 from dockwright import project as repo
 from dockwright import release as rel
-from dockwright.build import OCI
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
-from dockwright.publish import Publisher, push_attempts, tag_kinds
-from dockwright.registry.record import ReleaseRecord, load_record, record_path, save_record
+from dockwright.publish import push_attempts, tag_kinds
 from dockwright.registry_stack import registry_down, registry_up
+from dockwright.release_attempt import ReleaseAttempt
 from dockwright.report import last_build_tag
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
@@ -214,80 +212,6 @@ def _rerun(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
     return " ".join(words)
 
 
-class _Attempt:
-    """This release attempt's pushes: resumed from an earlier one, recorded as they happen."""
-
-    def __init__(self, project: Project, plan: rel.ReleasePlan, pub: Publisher) -> None:
-        self.plan = plan
-        self.pub = pub
-        self.path = record_path(git.git_dir(project.root), plan.version)
-        found = load_record(self.path)
-        fresh = ReleaseRecord(version=plan.version, commit=plan.sha, registry=plan.registry)
-        applies = found is not None and found.applies_to(
-            version=plan.version, commit=plan.sha, registry=plan.registry
-        )
-        self.record = found if found is not None and applies else fresh
-        self.digests: dict[str, str] = {}
-
-    def is_ours(self, config: dict[str, Any]) -> bool:
-        """An image under our version tag built from this commit for this version:
-        an earlier attempt of this release whose record is gone (another CI runner)."""
-        labels = (config.get("config") or {}).get("Labels") or {}
-        return bool(
-            labels.get(f"{OCI}.revision") == self.plan.sha
-            and labels.get(f"{OCI}.version") == self.plan.version
-        )
-
-    def resume(self) -> dict[str, str]:
-        """Images an earlier attempt published (repository -> digest), checked in the
-        registry; ReleaseError, before anything is built, when a version tag holds an
-        image that is not this release's."""
-        found = {}
-        for item in self.plan.push_items():
-            tag = item.immutable[0]
-            remote = self.pub.api.image_config(item.path, tag)
-            if remote is None:
-                continue
-            digest, config = remote
-            recorded = self.record.images.get(item.repository)
-            if digest == recorded or self.is_ours(self.pub.api.config_blob(item.path, config)):
-                found[item.repository] = digest
-                self._save(item.repository, digest)
-                continue
-            raise ReleaseError(
-                f"tag {tag} already in {item.repository} with another digest ({digest[:19]}), "
-                f"not from this commit; nothing was pushed; bump the version or delete that tag "
-                "from the registry"
-            )
-        self.digests.update(found)
-        return found
-
-    def _save(self, repository: str, digest: str) -> None:
-        self.record = self.record.with_image(repository, digest)
-        save_record(self.path, self.record)
-
-    def push_immutable(self, plan: rel.ReleasePlan) -> None:
-        for item in plan.push_items():
-            known = self.digests.get(item.repository, "")
-            image_id = "" if known else engine.inspect_image(item.source).id
-            done = self.pub.push_immutable(item, image_id=image_id, known=known, adopt=self.is_ours)
-            self.digests[item.repository] = done.digest
-            self._save(item.repository, done.digest)
-            ref = f"{item.repository}:{item.immutable[0]}"
-            console.print(f"  [green]ok[/] {ref} {done.digest[:19]}")
-
-    def push_floating(self, plan: rel.ReleasePlan) -> None:
-        for item in plan.push_items():
-            self.pub.move_floating(item, self.digests[item.repository])
-
-    def progress(self) -> str:
-        done = sum(1 for i in self.plan.images if i.repository in self.digests)
-        return (
-            f"{done} of {len(self.plan.images)} images have their version tag published "
-            f"(recorded in {self.path})"
-        )
-
-
 @task(
     help={
         "bump": "major | minor | patch | prerelease | release",
@@ -353,7 +277,12 @@ def release(
                 console.print(line, markup=False)
             if dry_run:
                 return
-            attempt = _Attempt(project, plan, pub)
+            attempt = ReleaseAttempt(
+                plan,
+                pub,
+                git_dir=git.git_dir(project.root),
+                on_event=lambda m: console.print(f"  {m}", markup=False),
+            )
             resumed = attempt.resume() if plan.push else {}
             rebuild = len(resumed) < len(plan.images)
             if not rebuild:
