@@ -974,3 +974,22 @@ class TestRedirects:
         client.config_blob("x", digest_of(CONFIG))
         client.config_blob("x", digest_of(CONFIG))
         assert rec.auth_headers("cdn.example") == [None, None]
+
+
+class TestMalformedRealm:
+    """A challenge whose realm is not an http(s) URL is one RegistryError, not a traceback."""
+
+    @pytest.mark.parametrize(
+        "realm",
+        ["not a url", "ftp://auth.example/token", "", "https://"],
+        ids=["words", "ftp", "empty", "no-host"],
+    )
+    def test_refused(self, connect: Callable[..., Any], realm: str) -> None:
+        def registry(request: httpx.Request) -> httpx.Response:
+            challenge = f'Bearer realm="{realm}",service="reg"'
+            return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+
+        client, recorder = connect("registry.example", registry, ALICE)
+        with pytest.raises(RegistryError, match="not an http\\(s\\) URL"):
+            client.tags("x")
+        assert recorder.hosts == ["registry.example"]

@@ -116,7 +116,15 @@ class RegistryAuth(httpx.Auth):
             return
         if scheme != "bearer" or "realm" not in params:
             return
-        realm = httpx.URL(params["realm"])
+        try:
+            realm = httpx.URL(params["realm"])
+        except httpx.InvalidURL:
+            realm = httpx.URL()
+        if realm.scheme not in ("http", "https") or not realm.host:
+            raise RegistryError(
+                f"registry {self.registry.host} names a token service that is not an http(s) "
+                f"URL ({params['realm'][:80]!r}); is {self.registry.host} a container registry?"
+            )
         if self.credentials and (why := realm_refusal(realm, self.registry)):
             raise RegistryError(
                 f"registry {self.registry.host} sends credentials to the token service "
@@ -240,7 +248,7 @@ class RegistryClient:
             headers["Content-Type"] = content_type
         try:
             return self._http.request(method, path, headers=headers, content=content)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise RegistryError(
                 f"registry {self.url} is unreachable ({type(exc).__name__}: {exc}); "
                 "start it (`invoke registry.up` for the local one) or check --registry"
