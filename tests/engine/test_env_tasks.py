@@ -134,7 +134,7 @@ class TestCheck:
         assert proc.returncode == 6
         lines = proc.stderr.strip().splitlines()
         assert lines == [
-            ".env:1 JWT_SECRET: is 22 characters, needs at least 32",
+            ".env:1 JWT_SECRET: is shorter than 32 characters",
             ".env:2 ADMIN_PASSWORD: required but empty",
             ".env:3 ENVIRONMENT: 'staging' is not one of: development, production",
             ".env:4 DATABASE_URL: is not a Postgres URL: does not start with postgresql:// "

@@ -147,7 +147,7 @@ class TestUnhealthy:
         proc = unhealthy.invoke("up")
         assert proc.returncode == 6
         assert proc.stderr.splitlines()[-3:] == [
-            ".env:1 FIXTURE_TOKEN: is 13 characters, needs at least 16",
+            ".env:1 FIXTURE_TOKEN: is shorter than 16 characters",
             ".env:2 FIXTURE_PORT: 'x' is not a port number (1-65535)",
             "error: .env has 2 errors (listed above); fix them, or run `invoke env.check` "
             "for details",

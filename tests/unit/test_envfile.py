@@ -119,7 +119,8 @@ class TestParseEnvText:
             pytest.param("KEY=  spaced value  ", "spaced value", id="stripped"),
             pytest.param("KEY=value # comment", "value", id="inline-comment"),
             pytest.param("KEY=value#not-a-comment", "value#not-a-comment", id="hash-without-space"),
-            pytest.param("KEY= # only a comment", "", id="comment-only"),
+            # compose-go drops the blanks after `=` first, so no " #" is left to cut at.
+            pytest.param("KEY= # not a comment", "# not a comment", id="space-hash-after-equals"),
             pytest.param("KEY=a=b=c", "a=b=c", id="equals-in-value"),
             pytest.param("KEY='a # b'", "a # b", id="single-quoted-hash"),
             pytest.param(r"KEY='C:\temp\new'", r"C:\temp\new", id="single-quotes-literal"),
@@ -134,7 +135,7 @@ class TestParseEnvText:
         ],
     )
     def test_values(self, line: str, value: str) -> None:
-        env = parse_env_text(line + "\n", ".env")
+        env = parse_env_text(line + "\n", ".env", environ={})
         assert env.problems == ()
         assert env.values() == {"KEY": value}
 
@@ -178,7 +179,7 @@ class TestValidate:
             pytest.param(
                 {"SECRET_KEY": f"SECRET_KEY={SHORT_KEY}"},
                 (),
-                [".env:2 SECRET_KEY: is 15 characters, needs at least 32"],
+                [".env:2 SECRET_KEY: is shorter than 32 characters"],
                 id="short-secret",
             ),
             pytest.param(
@@ -303,13 +304,16 @@ class TestValidate:
             pytest.param(
                 {"LOG_LEVEL": 'LOG_LEVEL="info" debug'},
                 (),
-                [".env:7 LOG_LEVEL: unexpected text after the closing quote"],
+                [
+                    ".env:7 LOG_LEVEL: has text after its closing quote; "
+                    "compose reads it as a line of its own"
+                ],
                 id="text-after-quote",
             ),
             pytest.param(
                 {},
                 ("LOG_LEVEL=debug",),
-                [".env:11 LOG_LEVEL: set twice (first on line 7); keep one"],
+                [".env:11 LOG_LEVEL: set twice (first on line 7); compose uses this one, keep one"],
                 id="duplicate-key",
             ),
             pytest.param(
@@ -336,7 +340,7 @@ class TestValidate:
                 ("EXTRA=1",),
                 [
                     ".env:1 API_PORT: 'http' is not a port number (1-65535)",
-                    ".env:2 SECRET_KEY: is 15 characters, needs at least 32",
+                    ".env:2 SECRET_KEY: is shorter than 32 characters",
                     ".env:7 LOG_LEVEL: 'loud' is not one of: debug, info, warning, error",
                     ".env:11 EXTRA: not documented in .env.example (a typo, or add it there)",
                     ".env.example:13 PAYMENT_API_KEY: required but missing from .env",
@@ -379,12 +383,13 @@ class TestParseRules:
             example="change-me",
             required=True,
             secret=True,
-            min_length=32,
+            minimum=32,
             preamble=(
                 "",
                 "# @rule required, secret, min=32",
                 "# Signs session cookies; rotating it logs everyone out.",
             ),
+            source="SECRET_KEY=change-me",
         )
         assert rules["PAYMENT_API_KEY"].prefix == "sk-"
         assert rules["LOG_LEVEL"].kind == "enum"
@@ -393,8 +398,36 @@ class TestParseRules:
         assert rules["API_PORT"].kind == "port"
         assert rules["SENTRY_DSN"].required is False
         assert rules["COMPOSE_PROJECT_NAME"] == Rule(
-            name="COMPOSE_PROJECT_NAME", line=29, example="todo"
+            name="COMPOSE_PROJECT_NAME", line=29, example="todo", source="COMPOSE_PROJECT_NAME=todo"
         )
+
+    def test_bom_and_crlf(self) -> None:
+        rules = parse_rules("\ufeff# @rule required\r\nA=1\r\n\r\nB=2\r\n", "ex")
+        assert rules["A"] == Rule(
+            name="A",
+            line=2,
+            example="1",
+            required=True,
+            preamble=("# @rule required",),
+            source="A=1",
+        )
+        assert (rules["B"].line, rules["B"].preamble) == (4, ("",))
+
+    def test_multi_line_example_is_one_variable(self) -> None:
+        rules = parse_rules('# @rule secret\nCERT="one\n# two"\n# @rule required\nB=1\n', "ex")
+        assert {name: rule.line for name, rule in rules.items()} == {"CERT": 2, "B": 5}
+        assert rules["CERT"].example == "one\n# two"
+        assert rules["CERT"].source == 'CERT="one\n# two"'
+        assert rules["B"].preamble == ("# @rule required",)
+
+    def test_examples_ignore_the_process_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("DOCKWRIGHT_TEST_NAME", "from-env")
+        rules = parse_rules("A=x\nB=${DOCKWRIGHT_TEST_NAME:-$A}\n", "ex")
+        assert rules["B"].example == "x"
+
+    def test_numeric_bounds(self) -> None:
+        rules = parse_rules("# @rule type=int, min=-5, max=+5\nN=0\n", "ex")
+        assert (rules["N"].minimum, rules["N"].maximum) == (-5, 5)
 
     @pytest.mark.parametrize(
         ("example", "message"),
@@ -402,13 +435,15 @@ class TestParseRules:
             pytest.param(
                 "# @rule type=float\nX=1\n",
                 "ex:1: unknown @rule item 'type=float' (use required, optional, secret, "
-                "type=str|int|port|url|postgres-url|semver|enum(a|b), min=N, prefix=, default=)",
+                "type=str|int|port|url|postgres-url|semver|enum(a|b), min=N, max=N, prefix=, "
+                "default=)",
                 id="unknown-type",
             ),
             pytest.param(
                 "# @rule min=abc\nX=1\n",
                 "ex:1: unknown @rule item 'min=abc' (use required, optional, secret, "
-                "type=str|int|port|url|postgres-url|semver|enum(a|b), min=N, prefix=, default=)",
+                "type=str|int|port|url|postgres-url|semver|enum(a|b), min=N, max=N, prefix=, "
+                "default=)",
                 id="min-not-a-number",
             ),
             pytest.param(
@@ -441,7 +476,36 @@ class TestParseRules:
                 "ex:2 PORT: default 'http' is not a port number (1-65535)",
                 id="default-breaks-type",
             ),
-            pytest.param("X=1\nY\n", "ex:2: not a KEY=value line", id="malformed-example"),
+            pytest.param("X=1\nY Z\n", "ex:2: not a KEY=value line", id="malformed-example"),
+            pytest.param(
+                "X=1\nY\n",
+                "ex:2: no `=`: compose takes this variable from the environment, where it is unset",
+                id="bare-name-in-example",
+            ),
+            pytest.param(
+                "# @rule max=5\nX=1\n", "ex:1: max= is for type=int or type=port", id="max-on-str"
+            ),
+            pytest.param(
+                "# @rule type=int, min=5, max=1\nX=3\n",
+                "ex:1: min= is greater than max=",
+                id="min-above-max",
+            ),
+            pytest.param(
+                "# @rule min=-1\nX=1\n",
+                "ex:1: min= is a length for type=str; it cannot be negative",
+                id="negative-length",
+            ),
+            pytest.param(
+                "# @rule type=port, max=9000, default=9001\nX=1\n",
+                "ex:2 X: default '9001' is above the maximum of 9000",
+                id="default-out-of-range",
+            ),
+            pytest.param(
+                "X=${Y:=1}\n",
+                "ex:1 X: has an invalid ${...}; compose refuses the file "
+                "(write $$ for a literal $)",
+                id="invalid-reference",
+            ),
         ],
     )
     def test_refused(self, example: str, message: str) -> None:
@@ -490,6 +554,8 @@ class TestGenerateEnv:
             pytest.param("a b$c#d", "KEY='a b$c#d'", id="single-quoted"),
             pytest.param('it\'s "x"\\y' * 4, None, id="double-quoted-escapes"),
             pytest.param("line one\nline two\r", None, id="newline-escaped"),
+            pytest.param("it's $HOME", None, id="dollar-in-double-quotes-escaped"),
+            pytest.param("ends in a backslash\\", None, id="backslash-before-closing-quote"),
         ],
     )
     def test_odd_secret_characters_are_quoted(self, secret: str, line: str | None) -> None:
@@ -498,6 +564,24 @@ class TestGenerateEnv:
         if line is not None:
             assert text.splitlines()[1] == line.replace("a b$c#d", "a b$c#d" * 8)
         assert parse_env_text(text, ".env").values() == {"KEY": secret * 8}
+
+    def test_example_assignment_is_copied_so_references_stay_live(self) -> None:
+        example = (
+            "# @rule required, secret\n"
+            "POSTGRES_PASSWORD=change-me\n"
+            "# @rule required, type=postgres-url\n"
+            'DATABASE_URL="postgresql://todo:${POSTGRES_PASSWORD}@db/todo"  # same password\n'
+            "# @rule optional\n"
+            "CERT='-----BEGIN-----\n"
+            "abc\n"
+            "-----END-----'\n"
+        )
+        rules = parse_rules(example, ".env.example")
+        text = generate_env(rules, secret_factory=lambda n: "A" * n)
+        assert text == example.replace("=change-me", "=" + "A" * 32)
+        env = parse_env_text(text, ".env", environ={})
+        assert validate(env, rules) == []
+        assert env.values()["DATABASE_URL"] == "postgresql://todo:" + "A" * 32 + "@db/todo"
 
     def test_required_without_default_keeps_example(self) -> None:
         rules = parse_rules(EXAMPLE, ".env.example")
