@@ -195,6 +195,46 @@ class TestAuthModes:
                 remove_images("mini/")
                 remove_images(f"{reg.url}/")
 
+    def test_identity_token_from_docker_login_is_exchanged_at_the_token_service(
+        self, tmp_path: Path, scratch: Path
+    ) -> None:
+        """`docker login` to a registry whose token service hands out refresh tokens stores
+        an `identitytoken`, not the password: dockwright trades it (OAuth2 refresh grant)."""
+        with token_registry(tmp_path, USER, TOKEN, refresh_tokens=True) as reg:
+            repo = release_repo(tmp_path, reg, extra=AUTH_SETTINGS)
+            me = user_docker(tmp_path, {}, {})
+            login = subprocess.run(
+                [
+                    "docker",
+                    "--config",
+                    str(me.config),
+                    "login",
+                    "-u",
+                    USER,
+                    "--password-stdin",
+                    reg.url,
+                ],
+                input=TOKEN,
+                text=True,
+                capture_output=True,
+                check=False,
+            )
+            assert login.returncode == 0, login.stderr
+            stored = json.loads(me.config_bytes())["auths"][reg.url]
+            assert "identitytoken" in stored and TOKEN not in json.dumps(stored)
+            before = me.config_bytes()
+            reg.clear_requests()
+            try:
+                proc = invoke(repo, "release", "--bump", "minor", env=me.env(scratch))
+                assert proc.returncode == 0, proc.stderr
+                assert released(reg) >= {"0.2.0", "0.2", "0", "latest"}
+                grants = {r.grant_type for r in reg.requests if r.method == "POST"}
+                assert "refresh_token" in grants
+                assert me.config_bytes() == before
+            finally:
+                remove_images("mini/")
+                remove_images(f"{reg.url}/")
+
     def test_no_login_at_all_fails_before_building_and_says_how_to_log_in(
         self, tmp_path: Path, scratch: Path
     ) -> None:
