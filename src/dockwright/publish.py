@@ -27,7 +27,6 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from dockwright.config import RegistrySettings
 from dockwright.engine import docker as engine
-from dockwright.engine.registry_api import RegistryClient
 from dockwright.errors import ConfigError, RegistryError
 from dockwright.registry.access import Access
 
@@ -119,6 +118,9 @@ class Publisher:
         attempts: int = DEFAULT_ATTEMPTS,
         on_event: Callable[[str], None] = lambda _m: None,
     ) -> None:
+        # httpx loads on first use: `invoke --list` need not pay for it.
+        from dockwright.engine.registry_api import RegistryClient
+
         self.registry = registry
         self.access = access
         self.api = RegistryClient(

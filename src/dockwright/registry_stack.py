@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dockwright.config import RegistrySettings
 from dockwright.engine import docker as engine
-from dockwright.engine.registry_api import RegistryClient
 from dockwright.errors import ConfigError, RegistryError
 
 PROJECT = "dockwright-registry"
@@ -36,6 +35,8 @@ def registry_up(reg: RegistrySettings, timeout: float = 30) -> tuple[str, list[s
     port = port_of(reg.url)
     os.environ["DOCKWRIGHT_REGISTRY_PORT"] = str(port)
     engine.compose_up_simple([definition()], project_name(port))
+    from dockwright.engine.registry_api import RegistryClient  # httpx on first use
+
     client = RegistryClient(reg.url, insecure=True, credentials=None)
     deadline = time.monotonic() + timeout
     while True:

@@ -23,9 +23,10 @@ import pytest
 from python_on_whales import docker
 
 from dockwright.config import RegistrySettings
-from dockwright.engine.registry_api import Credentials, RegistryClient
+from dockwright.engine.registry_api import RegistryClient
 from dockwright.publish import PushItem, publishing
 from dockwright.registry.access import Access
+from dockwright.registry.credentials import Credentials
 from tests.engine.registries import (
     RecordingServer,
     fake_credential_helper,

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from dockwright.config import RegistrySettings
-from dockwright.engine.registry_api import Credentials
 from dockwright.errors import ConfigError
 from dockwright.registry.access import (
     Access,
@@ -24,6 +23,7 @@ from dockwright.registry.access import (
     resolve_access,
     server_key,
 )
+from dockwright.registry.credentials import Credentials
 
 HUB = "https://index.docker.io/v1/"
 SECRET = "ghp_s3cr3t-value"

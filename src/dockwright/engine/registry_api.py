@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from dockwright.errors import RegistryError
+from dockwright.registry.credentials import Credentials
 from dockwright.registry.names import is_loopback, split_host
 
 INDEX_TYPES = (
@@ -35,19 +36,6 @@ MANIFEST_TYPES = ", ".join((*IMAGE_TYPES, *INDEX_TYPES))
 DOCKER_HUB_API = "registry-1.docker.io"
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _MAX_PAGES = 10_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class Credentials:
-    """A user name and secret; `identity` marks an OAuth refresh token (docker login's
-    `identitytoken`), which is exchanged at the token service instead of sent as a password."""
-
-    username: str
-    token: str
-    identity: bool = False
-
-    def __repr__(self) -> str:  # never show the token, even in a traceback
-        return f"Credentials(username={self.username!r}, token='********')"
 
 
 def api_base(url: str, insecure: bool) -> str:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dockwright.config import RegistrySettings
-from dockwright.engine.registry_api import Credentials
 from dockwright.errors import ConfigError
+from dockwright.registry.credentials import Credentials
 from dockwright.registry.names import split_host
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
