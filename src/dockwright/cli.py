@@ -22,6 +22,7 @@ repository. Three differences from `invoke`:
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from collections.abc import Sequence
@@ -80,6 +81,13 @@ class DockwrightProgram(Program):
             arg.help = text
             kept.append(arg)
         return kept
+
+    def parse_collection(self) -> None:
+        super().parse_collection()
+        # invoke's Task.get_arguments pops each option's help text from the task as
+        # it builds the parser: parse a copy, so the shared task objects keep theirs
+        # (a second run in one process, `TASK --help` after the service rewrite).
+        self.collection = copy.deepcopy(self.collection)
 
     def parse_core_args(self) -> None:
         super().parse_core_args()
@@ -140,7 +148,10 @@ def expand_services(
     """
     core_context = ParserContext(args=program.core_args() if core is None else core)
     tasks: dict[str, ParserContext] = {}
-    for context in collection.to_contexts():
+    # A copy: invoke's Task.get_arguments pops each argument's help text from the
+    # task as it builds a context, so a second to_contexts() (the real parse)
+    # would show `TASK --help` without any option help.
+    for context in copy.deepcopy(collection).to_contexts():
         for name in (context.name, *context.aliases):
             if name:
                 tasks[name] = context

@@ -8,7 +8,10 @@ stack is run, on files a team may not have written with dockwright in mind:
 - `literal-secret`: a secret-looking `environment:` key with a literal value
   (or literal fallback), or any URL value with a literal password: it is in git;
 - `container-name`: a fixed name makes a second copy of the stack (another
-  checkout, parallel CI jobs, `-p other`) fail with a name conflict.
+  checkout, parallel CI jobs, `-p other`) fail with a name conflict;
+- `home-mount`: a bind mount of a home directory, or of a credentials folder or
+  file in one (`~/.ssh`, `${HOME}/.aws`, `/root/.docker`, ...): anything running in
+  the container, every dependency included, can read the keys and tokens.
 
 Each finding carries `file:line` (from the YAML node marks; anchors report
 where they are defined) and what to do. Waivers: `x-dockwright.waivers` of the
@@ -18,6 +21,8 @@ service, with a written reason, as for the image rules. Pure: text in, findings 
 from __future__ import annotations
 
 import ipaddress
+import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -175,6 +180,117 @@ def _container_name(service: str, node: yaml.Node, file: str) -> list[Finding]:
     ]
 
 
+# What the usual credentials paths under a home directory hold (for the message).
+CREDENTIALS = {
+    ".ssh": "SSH keys",
+    ".aws": "AWS credentials",
+    ".docker": "registry logins",
+    ".kube": "Kubernetes credentials",
+    ".gnupg": "GPG keys",
+    ".config/gcloud": "Google Cloud credentials",
+    ".config/gh": "GitHub tokens",
+    ".azure": "Azure credentials",
+    ".netrc": "login passwords",
+    ".npmrc": "npm tokens",
+    ".pypirc": "PyPI tokens",
+    ".git-credentials": "git passwords",
+}
+# Home as compose resolves it on the host that runs it (seen in `docker compose config`,
+# v2): `$HOME` from that environment, a leading `~` joined to it (`~.ssh`, `~x` too).
+HOME_DIRS = ("home", "Users")  # /home/<user> (Linux), /Users/<user> (macOS); /root apart
+HOME = "/home/\x01"  # stands for the home directory of whoever runs compose
+_HOME_REF = re.compile(r"\$\$|\$HOME\b|\$\{HOME(?::?[-?](?:[^{}]|\{[^{}]*\})*)?\}")
+
+
+def interpolate_home(raw: str) -> str:
+    """`raw` as compose interpolates it: `$HOME`/`${HOME}` become HOME (it is always
+    set), other variables their default, else MARK."""
+    text = _HOME_REF.sub(lambda m: m[0] if m[0] == "$$" else HOME, raw)
+    return with_defaults(text, MARK)
+
+
+def under_home(source: str) -> str | None:
+    """An (interpolated) mount source relative to the home directory it is in: "" for
+    the home itself, ".." for the folder of all homes; None when not in one or unknown."""
+    if source.startswith("~"):  # compose joins the rest to home: `~.ssh` is ~/.ssh too
+        source = f"{HOME}/{source[1:]}"
+    if not source.startswith("/"):
+        return None  # a named volume or a path relative to the compose file
+    parts = [p for p in posixpath.normpath(source).split("/") if p]
+    if parts[:1] == ["root"]:
+        rest = parts[1:]
+    elif parts and parts[0] in HOME_DIRS:
+        if len(parts) == 1:
+            return ".."
+        if len(parts) == 2 and MARK in parts[1]:
+            return None  # /home/${X}: a home, or a path deeper down
+        rest = parts[2:]
+    else:
+        return None
+    return "/".join(rest)
+
+
+NARROW = "mount only the folder the service needs, not one holding credentials"
+PASS_ONE = "pass only the credential it needs: a compose secret (file: PATH) or a variable in .env"
+LOGINS = "SSH keys, cloud and registry logins, tokens"
+
+
+def exposed_by(path: str) -> tuple[str, str] | None:
+    """(what it hands the container, what to do) for a mount of `path` inside a home
+    directory; None when that path holds no known credentials."""
+    if path in ("", ".."):
+        what = "a whole home directory" if path == "" else "every home directory"
+        return f"{what} ({LOGINS})", NARROW
+    for secret, what in CREDENTIALS.items():
+        if path == secret or path.startswith(f"{secret}/"):
+            return f"{what} (~/{secret})", PASS_ONE
+        if secret.startswith(f"{path}/"):
+            return f"a folder holding {what} (~/{secret})", NARROW
+    return None
+
+
+def _mount_sources(node: yaml.Node) -> list[tuple[str, str, int]]:
+    """(raw text shown, interpolated host source, line) of each bind mount in `volumes:`."""
+    volumes = mapping_get(node, "volumes")
+    sources = []
+    for entry in volumes.value if isinstance(volumes, yaml.SequenceNode) else []:
+        if isinstance(entry, yaml.ScalarNode):
+            # Compose interpolates first, then splits SOURCE:TARGET[:MODE].
+            parts = interpolate_home(str(entry.value)).split(":")
+            if len(parts) > 1:  # a lone TARGET is an anonymous volume
+                sources.append((str(entry.value), parts[0], entry.start_mark.line + 1))
+        elif isinstance(entry, yaml.MappingNode):
+            kind = mapping_get(entry, "type")
+            source = mapping_get(entry, "source")
+            if isinstance(kind, yaml.ScalarNode) and kind.value != "bind":
+                continue
+            if isinstance(source, yaml.ScalarNode):
+                raw = str(source.value)
+                sources.append((raw, interpolate_home(raw), source.start_mark.line + 1))
+    return sources
+
+
+def _home_mounts(service: str, node: yaml.Node, file: str) -> list[Finding]:
+    found = []
+    for raw, source, line in _mount_sources(node):
+        path = under_home(source)
+        exposed = None if path is None else exposed_by(path)
+        if exposed is not None:
+            what, fix = exposed
+            found.append(
+                Finding(
+                    rule="home-mount",
+                    service=service,
+                    file=file,
+                    line=line,
+                    message=f"mounts {raw!r}, {what}: anything running in the container "
+                    "can read them, read-only or not",
+                    fix=fix,
+                )
+            )
+    return found
+
+
 def lint_compose(text: str, file: str) -> list[Finding]:
     """The findings of one compose file's text; `file` is how it is named in them."""
     try:
@@ -183,7 +299,7 @@ def lint_compose(text: str, file: str) -> list[Finding]:
         raise ConfigError(f"{file}: invalid YAML: {exc}") from exc
     found: list[Finding] = []
     for service, node in mapping_items(mapping_get(root, "services")):
-        for rule in (_ports, _secrets, _container_name):
+        for rule in (_ports, _secrets, _container_name, _home_mounts):
             found += rule(service, node, file)
     return sorted(found, key=lambda f: (f.line, f.rule))
 

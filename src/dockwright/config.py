@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from dockwright import discover
 from dockwright.errors import ConfigError
 from dockwright.registry.names import check_namespace, split_host
+from dockwright.smoke.settings import SmokeSettings
 
 T = TypeVar("T")
 
@@ -68,6 +69,7 @@ class Settings:
     registries: dict[str, RegistrySettings] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
     scan: dict[str, Any] = field(default_factory=dict)
+    smoke: SmokeSettings = field(default_factory=SmokeSettings)
 
 
 BUILTIN_REGISTRIES = {
@@ -115,6 +117,11 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a table, got {type(value).__name__}")
         return _build(tp, value, where)
     if origin is tuple:
+        item = typing.get_args(tp)[0]
+        if dataclasses.is_dataclass(item) and isinstance(item, type):  # a list of tables
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}: expected a list of tables")
+            return tuple(_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value))
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of strings")
         return tuple(value)
@@ -125,7 +132,11 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
         return {k: _convert(value_type, v, f"{where}.{k}") for k, v in value.items()}
     if tp is Any:
         return value
-    if isinstance(tp, type) and not isinstance(value, tp):
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # TOML `1` for a number of seconds
+    if isinstance(tp, type) and (
+        not isinstance(value, tp) or (isinstance(value, bool) and tp is not bool)
+    ):
         raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
     return value
 
@@ -139,7 +150,11 @@ def _build(cls: type[T], data: dict[str, Any], where: str) -> T:
             f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(names))}"
         )
     kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
-    return cls(**kwargs)
+    built = cls(**kwargs)
+    check = getattr(built, "check", None)
+    if callable(check):  # what the types allow but the values do not (smoke settings)
+        check(where)
+    return built
 
 
 def parse_settings(data: dict[str, Any], where: str = "[tool.dockwright]") -> Settings:

@@ -77,3 +77,9 @@ class StackError(DockwrightError):
     """A compose stack did not come up healthy."""
 
     exit_code = 12
+
+
+class SmokeError(DockwrightError):
+    """An end-to-end smoke step failed on the running stack."""
+
+    exit_code = 13

@@ -26,7 +26,7 @@ RULES = (
     "hadolint",
 )
 # Compose-level rules (dockwright.composelint): waivable in x-dockwright like the above.
-COMPOSE_RULES = ("ports-all-interfaces", "literal-secret", "container-name")
+COMPOSE_RULES = ("ports-all-interfaces", "literal-secret", "container-name", "home-mount")
 REQUIRED_LABELS = ("version", "created", "revision", "source", "title")
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make", "ld")
 NS = 1_000_000_000

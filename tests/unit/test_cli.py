@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -127,7 +128,7 @@ class TestExpandServices:
 
     def test_every_service_flag_is_repeatable(self) -> None:
         """The rewrite gives --service several times: each task taking it must collect a list."""
-        for context in ns.to_contexts():
+        for context in copy.deepcopy(ns).to_contexts():  # to_contexts pops help texts
             if "--service" in context.flags:
                 assert context.flags["--service"].kind is list, context.name
 
@@ -274,7 +275,7 @@ class TestCompletion:
         "line", ["dockwright build --", "dockwright build api --"], ids=["task", "bare-service"]
     )
     def test_task_flags(self, capsys: pytest.CaptureFixture[str], line: str) -> None:
-        build = next(c for c in ns.to_contexts() if c.name == "build")
+        build = next(c for c in copy.deepcopy(ns).to_contexts() if c.name == "build")
         result = run(capsys, "--complete", "--", *line.split())
         assert result.code == 0
         assert set(result.out.split()) == {f for f in build.flag_names() if f.startswith("--")}
@@ -345,3 +346,25 @@ class TestDebug:
         assert proc.returncode != 0
         assert "Traceback (most recent call last)" in proc.stderr
         assert "dockwright.errors.ConfigError: " in proc.stderr
+
+
+class TestTaskHelpKeepsOptionHelp:
+    """`dockwright TASK --help` shows each option's help text, as `invoke TASK --help` does
+    (invoke pops help texts while building contexts: the service rewrite must not eat them)."""
+
+    @pytest.mark.parametrize(
+        ("args", "text"),
+        [
+            pytest.param(("up", "--help"), "print the plan and the exact compose calls", id="up"),
+            pytest.param(("-h", "release"), "print the release plan", id="dash-h-release"),
+            pytest.param(("release", "--help"), "print the release plan", id="release"),
+            pytest.param(("push", "--help"), "the local tag to push", id="push"),
+        ],
+    )
+    def test_option_help_shown(
+        self, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], text: str
+    ) -> None:
+        first = run(capsys, *args)
+        second = run(capsys, *args)  # a second run in the same process still has it
+        assert first.code == 0 and text in " ".join(first.out.split())
+        assert text in " ".join(second.out.split())

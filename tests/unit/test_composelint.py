@@ -7,13 +7,18 @@ from pathlib import Path
 import pytest
 
 from dockwright.composelint import (
+    NARROW,
+    PASS_ONE,
     Finding,
     apply_waivers,
+    exposed_by,
+    interpolate_home,
     lint_compose,
     lint_files,
     literal_secret,
     on_all_interfaces,
     split_port,
+    under_home,
 )
 from dockwright.errors import ConfigError
 from dockwright.policy import expectations_from
@@ -172,6 +177,136 @@ class TestContainerName:
         assert finding.fix == "remove it; use the service name (docker compose exec api)"
 
 
+class TestHomeMount:
+    """A bind mount of a home directory, or of a credentials path in one, is reported;
+    `~`, `$HOME` and `${HOME}` count as compose expands them."""
+
+    @pytest.mark.parametrize(
+        ("source", "path"),
+        [
+            pytest.param("~", "", id="tilde"),
+            pytest.param("~/.ssh", ".ssh", id="tilde-ssh"),
+            pytest.param("$HOME/.aws", ".aws", id="dollar-home"),
+            pytest.param("${HOME}/.aws/credentials", ".aws/credentials", id="braced-home"),
+            pytest.param("${HOME:-/root}/.netrc", ".netrc", id="home-with-default"),
+            pytest.param("${HOME:?set HOME}/.kube", ".kube", id="home-required"),
+            pytest.param("${KEYS:-~/.ssh}", ".ssh", id="other-var-defaults-to-home"),
+            pytest.param("/home/alice/.ssh/", ".ssh", id="linux-home-trailing-slash"),
+            pytest.param("/home/alice/../bob/.ssh", ".ssh", id="normalised"),
+            pytest.param("/home/${USER}/.gnupg", ".gnupg", id="user-variable"),
+            pytest.param("/Users/bob", "", id="macos-home"),
+            pytest.param("/root", "", id="root-home"),
+            pytest.param("/root/.docker/config.json", ".docker/config.json", id="root-file"),
+            pytest.param("/home", "..", id="all-homes"),
+            pytest.param("/home/${USER}", None, id="unknown-depth"),
+            pytest.param("${KEYS}", None, id="unknown-variable"),
+            pytest.param("$HOMEDIR/.ssh", None, id="other-variable-named-home-prefix"),
+            pytest.param("$$HOME/.ssh", None, id="escaped-dollar"),
+            pytest.param("~.ssh", ".ssh", id="tilde-without-slash-as-compose-joins-it"),
+            pytest.param("~alice/.ssh", "alice/.ssh", id="tilde-user-is-a-folder-in-home"),
+            pytest.param("./.ssh", None, id="relative"),
+            pytest.param("data", None, id="named-volume"),
+            pytest.param("/srv/home/alice/.ssh", None, id="not-a-home"),
+            pytest.param("/var/run/docker.sock", None, id="socket"),
+        ],
+    )
+    def test_path_inside_home(self, source: str, path: str | None) -> None:
+        assert under_home(interpolate_home(source)) == path
+
+    @pytest.mark.parametrize(
+        ("path", "what", "fix"),
+        [
+            pytest.param("", "a whole home directory", NARROW, id="home"),
+            pytest.param("..", "every home directory", NARROW, id="all-homes"),
+            pytest.param(".ssh", "SSH keys (~/.ssh)", PASS_ONE, id="ssh"),
+            pytest.param(".ssh/id_ed25519", "SSH keys (~/.ssh)", PASS_ONE, id="one-key"),
+            pytest.param(".aws", "AWS credentials (~/.aws)", PASS_ONE, id="aws"),
+            pytest.param(".docker", "registry logins (~/.docker)", PASS_ONE, id="docker"),
+            pytest.param(".kube/config", "Kubernetes credentials (~/.kube)", PASS_ONE, id="kube"),
+            pytest.param(".gnupg", "GPG keys (~/.gnupg)", PASS_ONE, id="gnupg"),
+            pytest.param(
+                ".config/gcloud",
+                "Google Cloud credentials (~/.config/gcloud)",
+                PASS_ONE,
+                id="gcloud",
+            ),
+            pytest.param(
+                ".config",
+                "a folder holding Google Cloud credentials (~/.config/gcloud)",
+                NARROW,
+                id="folder-above-gcloud",
+            ),
+            pytest.param(".netrc", "login passwords (~/.netrc)", PASS_ONE, id="netrc"),
+            pytest.param(".npmrc", "npm tokens (~/.npmrc)", PASS_ONE, id="npmrc"),
+            pytest.param(".pypirc", "PyPI tokens (~/.pypirc)", PASS_ONE, id="pypirc"),
+            pytest.param(".sshx", None, None, id="name-prefix-only"),
+            pytest.param(".cache/pip", None, None, id="cache"),
+            pytest.param("code/app", None, None, id="source-checkout"),
+        ],
+    )
+    def test_what_a_path_exposes(self, path: str, what: str | None, fix: str | None) -> None:
+        exposed = exposed_by(path)
+        if what is None:
+            assert exposed is None
+        else:
+            assert exposed is not None
+            assert exposed[0].startswith(what)
+            assert exposed[1] == fix
+
+    def test_short_and_long_syntax_at_their_lines(self) -> None:
+        text = (
+            "services:\n"
+            "  api:\n"
+            "    volumes:\n"
+            "      - ~/.ssh:/root/.ssh:ro\n"  # 4
+            "      - ${HOME}/.aws:/root/.aws\n"  # 5
+            "      - ./src:/app/src\n"
+            "      - data:/data\n"
+            "      - /cache\n"  # anonymous volume: no source
+            "      - type: bind\n"
+            "        source: $HOME/.config/gcloud\n"  # 10: the source line
+            "        target: /root/.config/gcloud\n"
+            "      - {type: volume, source: home, target: /root}\n"
+            "      - {type: tmpfs, target: /root/.ssh}\n"
+            "  worker:\n"
+            "    volumes: ['/home/alice:/home/alice', '/root/.docker:/root/.docker']\n"  # 15
+        )
+        assert found(text) == [
+            ("home-mount", "api", 4),
+            ("home-mount", "api", 5),
+            ("home-mount", "api", 10),
+            ("home-mount", "worker", 15),
+            ("home-mount", "worker", 15),
+        ]
+
+    def test_message_and_fix(self) -> None:
+        (finding,) = lint_compose(
+            "services:\n  a:\n    volumes: ['${HOME}/.aws:/root/.aws:ro']\n", "c.yml"
+        )
+        assert finding.where == "c.yml:3"
+        assert finding.message == (
+            "mounts '${HOME}/.aws:/root/.aws:ro', AWS credentials (~/.aws): anything running "
+            "in the container can read them, read-only or not"
+        )
+        assert finding.fix == (
+            "pass only the credential it needs: a compose secret (file: PATH) or a variable in .env"
+        )
+
+    def test_whole_home_message(self) -> None:
+        (finding,) = lint_compose("services:\n  a:\n    volumes: ['~:/host']\n", "c.yml")
+        assert finding.message == (
+            "mounts '~:/host', a whole home directory (SSH keys, cloud and registry logins, "
+            "tokens): anything running in the container can read them, read-only or not"
+        )
+        assert finding.fix == "mount only the folder the service needs, not one holding credentials"
+
+    def test_waivable_like_the_other_rules(self) -> None:
+        findings = lint_compose("services:\n  a:\n    volumes: ['~/.ssh:/root/.ssh']\n", "c.yml")
+        reason = "deploy container pushes over SSH on purpose"
+        (waived,) = apply_waivers(findings, {"a": {"waivers": {"home-mount": reason}}})
+        assert (waived.status, waived.blocking, waived.waived) == ("WAIVED", False, reason)
+
+
 class TestLintFiles:
     """Files are named relative to the root; bad YAML is an error naming the file."""
 
@@ -227,7 +362,7 @@ class TestWaivers:
             "service db: waiver for unknown rule 'container_nme'; image rules: size, "
         )
         assert str(info.value).endswith(
-            "compose rules: ports-all-interfaces, literal-secret, container-name"
+            "compose rules: ports-all-interfaces, literal-secret, container-name, home-mount"
         )
 
     def test_reason_required(self) -> None:

@@ -92,14 +92,14 @@ class TestParseSettingsErrors:
                 {"projct": "todo"},
                 "[tool.dockwright]: unknown key 'projct'; known keys: build, changelog, "
                 "compose_files, dev_files, env_example, env_file, policy, prod_files, project, "
-                "registries, registry, release_branch, scan, tags, targets, version_file",
+                "registries, registry, release_branch, scan, smoke, tags, targets, version_file",
                 id="top-level",
             ),
             pytest.param(
                 {"zeta": 1, "alpha": 2},
                 "[tool.dockwright]: unknown key 'alpha'; known keys: build, changelog, "
                 "compose_files, dev_files, env_example, env_file, policy, prod_files, project, "
-                "registries, registry, release_branch, scan, tags, targets, version_file",
+                "registries, registry, release_branch, scan, smoke, tags, targets, version_file",
                 id="first-sorted-named",
             ),
             pytest.param(

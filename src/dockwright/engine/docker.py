@@ -459,3 +459,11 @@ def project_resources(project: str) -> dict[str, list[str]]:
         "networks": _docker_lines("network", "ls", *where, "--format", "{{.Name}}"),
         "volumes": _docker_lines("volume", "ls", *where, "--format", "{{.Name}}"),
     }
+
+
+def process_uids(container: str) -> list[int]:
+    """Real UIDs of every process in a container (`docker top` takes ps options and
+    needs the pid column to answer)."""
+    lines = _docker_lines("top", container, "-eo", "pid,uid")
+    # split() flattened the table: header "PID UID", then pid/uid pairs.
+    return [int(uid) for uid in lines[3::2]]

@@ -10,6 +10,7 @@ from dockwright.tasks.env import ns as env_ns
 from dockwright.tasks.init import init
 from dockwright.tasks.release import push, registry_ns, release, tags, version
 from dockwright.tasks.scan import scan
+from dockwright.tasks.smoke import smoke
 from dockwright.tasks.stack import config, down, logs, ps, up
 
 ns = Collection()
@@ -20,6 +21,6 @@ ns.add_task(scan)
 for _task in (version, tags, push, release):
     ns.add_task(_task)
 ns.add_collection(registry_ns)
-for _task in (up, down, ps, logs, config):
+for _task in (up, down, ps, logs, config, smoke):
     ns.add_task(_task)
 ns.add_collection(env_ns)

@@ -4,35 +4,105 @@ per image rule with the measured value."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from invoke.context import Context
 from invoke.tasks import task
 from rich.table import Table
 
 from dockwright import project as repo
-from dockwright.build import dev_tags
+from dockwright.build import TARGETS, dev_tags
 from dockwright.compose import Service, compose_files, select
 from dockwright.composelint import Finding, apply_waivers, lint_files
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.evidence import gather
-from dockwright.errors import PolicyError
+from dockwright.errors import ConfigError, PolicyError
 from dockwright.policy import Verdict, evaluate, expectations_from
 from dockwright.tasks._common import console, guarded, out, split_names
 
 
+def last_build(path: Path) -> dict[str, Any]:
+    """build/report.json as `build` wrote it; {} when nothing was built yet."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ConfigError(
+            f"{path} is not a build report dockwright can read; run `invoke build` again"
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def wanted_target(requested: str, report: Mapping[str, Any]) -> str:
+    """`--target` when given, else the target of the last build, else prod."""
+    target = requested or str(report.get("target") or "prod")
+    if target not in TARGETS:
+        raise ConfigError(f"unknown target {target!r}; use one of: {', '.join(TARGETS)}")
+    return target
+
+
+def built_image(report: Mapping[str, Any], service: str, target: str) -> str | None:
+    """The image the last build made for `service`, when that build was for `target`."""
+    if report.get("target") != target:
+        return None
+    for s in report.get("services", []):
+        if s.get("service") == service and s.get("ok") and s.get("image"):
+            return str(s["image"])
+    return None
+
+
+def build_command(target: str, services: list[str]) -> str:
+    """The `invoke build` call that makes the images of `services` for `target`."""
+    flag = "" if target == "prod" else f" --target {target}"
+    return f"invoke build{flag} -s {','.join(services)}"
+
+
+def missing_message(missing: Mapping[str, str], target: str) -> str:
+    """One line: which images (service -> ref) are not in the engine, and how to build them."""
+    refs = ", ".join(missing.values())
+    noun, them = ("image", "it") if len(missing) == 1 else ("images", "them")
+    return (
+        f"{target} {noun} {refs} not in the engine; "
+        f"build {them} with `{build_command(target, list(missing))}`"
+    )
+
+
+def _images(
+    project: Project, services: list[Service], target: str, report: Mapping[str, Any]
+) -> dict[str, str]:
+    """service -> image: what the last build made when it was for `target`, else the
+    tag `build --target TARGET` gives the current tree."""
+    found = {svc.name: built_image(report, svc.name, target) for svc in services}
+    tag = "" if all(found.values()) else dev_tags(repo.provenance(project), target)[0]
+    return {
+        svc.name: found[svc.name] or f"{svc.local_repository(project.name)}:{tag}"
+        for svc in services
+    }
+
+
 def _image_for(project: Project, svc: Service, target: str) -> str:
-    """The image `build` made for this service: from build/report.json, else the dev tag."""
-    report = project.root / "build" / "report.json"
-    if report.is_file():
-        data = json.loads(report.read_text())
-        if data.get("target") == target:
-            for s in data.get("services", []):
-                if s["service"] == svc.name and s["ok"]:
-                    return str(s["image"])
-    prov = repo.provenance(project)
-    return f"{svc.local_repository(project.name)}:{dev_tags(prov, target)[0]}"
+    """The image `build` made for this service for `target` (`scan` finds its images so)."""
+    report = last_build(project.root / "build" / "report.json")
+    return _images(project, [svc], target, report)[svc.name]
+
+
+def images_to_check(project: Project, services: list[Service], requested: str) -> dict[str, str]:
+    """service -> image, for `requested` target or else the last build's.
+
+    ConfigError naming the missing images and the build command when one is not
+    in the engine (after `build --target dev`, the prod images usually are not).
+    """
+    report = last_build(project.root / "build" / "report.json")
+    target = wanted_target(requested, report)
+    images = _images(project, services, target, report)
+    missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}
+    if missing:
+        raise ConfigError(missing_message(missing, target))
+    return images
 
 
 def verdict_table(service: str, image: str, verdicts: list[Verdict]) -> Table:
@@ -72,10 +142,14 @@ def run_checks(
     as_json: bool = False,
     env_file: Path | None = None,
 ) -> dict[str, list[Verdict]]:
-    """Check the compose files and each service's built image; PolicyError when a rule fails."""
+    """Check the compose files and each service's built image; PolicyError when a rule fails.
+
+    `target` "" checks what the last build made (build/report.json says which target).
+    """
     engine.ensure_engine()
     every = repo.load_services(project)
     services = select(every, names, buildable=True)
+    images = images_to_check(project, services, target)
     findings = compose_findings(project, every, names)
     if findings and not as_json:
         console.print(findings_table(findings))
@@ -85,7 +159,7 @@ def run_checks(
     for svc in services:
         assert svc.build is not None
         exp = expectations_from(svc.extension, defaults)
-        image = _image_for(project, svc, target)
+        image = images[svc.name]
         with console.status(f"checking {svc.name} ({image})"):
             evidence = gather(
                 image,
@@ -117,7 +191,7 @@ def run_checks(
     iterable=["service"],
     help={
         "service": "service(s) to check: -s backend or -s backend,frontend (default: all)",
-        "target": "prod (default) or dev: which build's images to check",
+        "target": "prod or dev: which build's images to check (default: the last build's)",
         "json": "print verdicts as JSON on stdout",
         "env_file": "the .env whose secret values must not appear in images (default .env)",
     },
@@ -126,7 +200,7 @@ def run_checks(
 def check(
     c: Context,
     service: list[str] | None = None,
-    target: str = "prod",
+    target: str = "",
     json_: bool = False,
     env_file: str = "",
 ) -> None:

@@ -16,7 +16,7 @@ from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
-from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError
+from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError, VersionError
 from dockwright.publish import push_attempts, tag_kinds
 from dockwright.registry_stack import registry_down, registry_up
 from dockwright.release_attempt import ReleaseAttempt
@@ -225,7 +225,7 @@ def _rerun(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
 @guarded
 def release(
     c: Context,
-    bump: str,
+    bump: str = "",
     pre: str = "rc",
     registry: str = "",
     dry_run: bool = False,
@@ -233,6 +233,9 @@ def release(
     allow_dirty: bool = False,
 ) -> None:
     """Bump VERSION, build, gate, push (immutable then floating tags), changelog, git tag."""
+    if not bump:
+        # A flag, not a positional argument: invoke would read `release --help` as the bump.
+        raise VersionError("release needs --bump major|minor|patch|prerelease|release")
     project = load_project()
     # Every input is checked before the engine or the network is touched, and
     # before anything is printed: a bad input gives its one error line only.

@@ -1,1 +1,0 @@
-"""The end-to-end smoke run by `nox -s smoke` (see runner.py)."""
