@@ -225,3 +225,31 @@ class TestSwitch:
         [row] = json.loads(again.stdout)
         assert row["healthy_after_up_s"] is None, "already healthy before this up"
         assert answer(switch) == "prod\n"
+
+
+class TestDevBuildProgress:
+    """`up --env dev` builds the dev images with compose and, without a terminal (CI
+    logs), prints each build step as it starts instead of staying silent."""
+
+    def test_build_steps_are_printed(self, switch: Repo) -> None:
+        image = f"{switch.project}/web:dev"
+        dev = switch.folder / "compose.dev.yaml"
+        dev.write_text(
+            dev.read_text().replace(
+                "  web:\n",
+                "  web:\n"
+                f"    image: {image}\n"
+                "    build:\n"
+                "      context: .\n"
+                '      dockerfile_inline: "FROM python:3.13-slim\\nRUN echo built-for-dev > /b"\n',
+                1,
+            )
+        )
+        try:
+            up = switch.invoke("up", "--env", "dev")
+            assert up.returncode == 0, up.stderr
+            assert "building the dev images" in up.stderr
+            assert "RUN echo built-for-dev > /b" in up.stderr  # the step, as it started
+            assert "built the dev images in" in up.stderr
+        finally:
+            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)

@@ -26,6 +26,7 @@ from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
+from dockwright.progress import VERTEX
 from dockwright.publish import repository_prefix
 from dockwright.stack import ContainerState, Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
@@ -226,8 +227,14 @@ def bring_up(project: Project, plan: UpPlan, *, timeout: float | None = None) ->
         engine.stack_down(compose_project(project, plan, plan.switch_from), volumes=False)
     if plan.build and any("build" in s for s in (config.get("services") or {}).values()):
         started = time.monotonic()
-        with console.status("building the dev images") as status:
-            engine.stack_build(cp, lambda line: status.update(f"building: {line[:100]}"))
+        console.print("building the dev images (docker compose build)")
+        if console.is_terminal:
+            with console.status("building the dev images") as status:
+                engine.stack_build(cp, lambda line: status.update(f"building: {line[:100]}"))
+        else:
+            # No terminal (CI logs, pipes): a spinner shows nothing there, so print each
+            # build step as BuildKit starts it (`#7 [backend runtime 3/6] RUN ...`).
+            engine.stack_build(cp, _print_build_step)
         console.print(f"built the dev images in {time.monotonic() - started:.1f}s")
     outcome, started = _wait(cp, plan, config, timeout)
     services = list(config.get("services") or {})
@@ -243,6 +250,11 @@ def bring_up(project: Project, plan: UpPlan, *, timeout: float | None = None) ->
             "(`invoke down` removes the stack)"
         )
     return rows
+
+
+def _print_build_step(line: str) -> None:
+    if m := VERTEX.match(line):
+        console.print(f"  [{m.group(2)}] {m.group(3)[:100]}", markup=False, highlight=False)
 
 
 def _files_in_use(states: list[ContainerState], fallback: list[Path]) -> tuple[Path, ...]:
