@@ -6,4 +6,4 @@ from pathlib import Path
 # `nox` may run from an interpreter where dockwright is not installed.
 sys.path.insert(0, str(Path(__file__).parent / "src"))
 
-from dockwright.sessions import *  # noqa: E402, F403
+from dockwright.sessions import *  # noqa: F403

@@ -12,11 +12,14 @@ Conventions followed, in order of preference (compose's own order):
   `(docker-)compose.{dev,development,local}.y(a)ml`; prod overrides:
   `(docker-)compose.{prod,production}.y(a)ml` (a `-` works in place of the `.`);
 - relative paths in every file are relative to the base file's folder
-  (compose's rule for several `-f` files).
+  (compose's rule for several `-f` files);
+- `compose.dockwright.yaml` beside the base file (written by `dockwright init`
+  for a service that runs an image without a `build:`) follows it in the base.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -27,6 +30,8 @@ from typing import Any
 import yaml
 
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+# Written by init beside the base file: the `build:` of image-only services (see `root_build`).
+OVERRIDE = "compose.dockwright.yaml"
 FOLDERS = (".", "compose")
 DEV_VARIANTS = ("override", "dev", "development", "local")
 PROD_VARIANTS = ("prod", "production")
@@ -95,8 +100,10 @@ def find_compose_files(root: Path) -> ComposeLayout:
         def rel(name: str, folder: str = folder) -> str:
             return (Path(folder) / name).as_posix()
 
+        # init's override for services that run an image without saying how it is built.
+        own = [OVERRIDE] if (where / OVERRIDE).is_file() else []
         return ComposeLayout(
-            base=(rel(base),), dev=tuple(map(rel, dev)), prod=tuple(map(rel, prod))
+            base=(rel(base), *map(rel, own)), dev=tuple(map(rel, dev)), prod=tuple(map(rel, prod))
         )
     return ComposeLayout()
 
@@ -518,3 +525,69 @@ def rule_type(var: Variable, example: str) -> str | None:
     if re.match(r"https?://", example):
         return "url"
     return None
+
+
+# -- one image, run by name ---------------------------------------------------------
+
+ROOT_DOCKERFILES = ("Dockerfile", "Containerfile")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RootBuild:
+    """The root Dockerfile mapped onto the service that runs its image (`image:`, no `build:`)."""
+
+    service: str
+    image: str
+    # Relative to the base compose file's folder, as compose reads them.
+    context: str
+    dockerfile: str
+
+
+def _has_namespace(image: str) -> bool:
+    """`ghcr.io/acme/site`, `acme/site` yes; `postgres:17`, `library/redis` no."""
+    name = image.split("@")[0]
+    return "/" in name and not name.startswith(("library/", "docker.io/library/"))
+
+
+def _image_name(image: str) -> str:
+    """`ghcr.io/acme/site:latest` -> `site`."""
+    name = image.split("@")[0].rsplit("/", 1)[-1]
+    return name.split(":")[0]
+
+
+def root_build(
+    root: Path, layout: ComposeLayout, services: list[ServiceInfo], project: str
+) -> RootBuild | None:
+    """Which service the root Dockerfile builds, when no service has a `build:`.
+
+    The one image-only service; else the one whose image has a namespace (a
+    team's own image, not `postgres:17`); else the one whose image is named like
+    the project. None with nothing to map (or a build already described).
+    """
+    if not layout.base or any(s.context is not None or s.problem for s in services):
+        return None
+    dockerfile = next((n for n in ROOT_DOCKERFILES if (root / n).is_file()), None)
+    candidates = [s for s in services if s.image]
+    if dockerfile is None or not candidates:
+        return None
+    if len(candidates) > 1:
+        own = [s for s in candidates if _has_namespace(s.image or "")]
+        named = [s for s in own if _image_name(s.image or "") == project]
+        candidates = own if len(own) == 1 else named
+    if len(candidates) != 1:
+        return None
+    (chosen,) = candidates
+    project_dir = (root / layout.base[0]).parent.resolve()
+    context = Path(os.path.relpath(root.resolve(), project_dir)).as_posix()
+    return RootBuild(
+        service=chosen.name,
+        image=chosen.image or "",
+        context=context,
+        dockerfile=dockerfile,
+    )
+
+
+def with_root_build(root: Path, info: ServiceInfo, build: RootBuild) -> ServiceInfo:
+    """`info` as if compose had the mapped `build:` (stages read from the Dockerfile)."""
+    text = (root / build.dockerfile).read_text(encoding="utf-8", errors="replace")
+    return replace(info, context=".", dockerfile=build.dockerfile, stages=parse_stages(text))

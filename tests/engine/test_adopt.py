@@ -187,12 +187,13 @@ def single(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> It
 class TestAdoptSingleService:
     """A Dockerfile and docker-compose.yml at the root: init, build, check, up, down."""
 
-    def test_init_writes_dockwright_toml_and_no_python_files(self, single: Adopted) -> None:
+    def test_init_writes_dockwright_toml_and_noxfile_but_no_tasks_py(self, single: Adopted) -> None:
         assert single.steps["init"].returncode == 0, single.steps["init"].stderr
         settings = tomllib.loads((single.repo / "dockwright.toml").read_text())
         assert settings == {"project": single.repo.name, "compose_files": ["docker-compose.yml"]}
-        for absent in ("pyproject.toml", "tasks.py", "noxfile.py"):
+        for absent in ("pyproject.toml", "tasks.py"):
             assert not (single.repo / absent).exists()
+        assert (single.repo / "noxfile.py").is_file()
         assert (single.repo / "VERSION").read_text() == "0.1.0\n"
         rules = parse_rules((single.repo / ".env.example").read_text(), ".env.example")
         assert {n: (r.kind, r.default) for n, r in rules.items()} == {
@@ -282,6 +283,7 @@ class TestAdoptThreeServices:
             "--- pyproject.toml (append) ---",
             "--- tasks.py (create) ---",
             "--- noxfile.py (create) ---",
+            "--- .github/workflows/dockwright.yml (create) ---",
             "--- VERSION (create) ---",
             "--- CHANGELOG.md (create) ---",
             "--- .env.example (create) ---",
@@ -322,7 +324,7 @@ class TestAdoptThreeServices:
     def test_init_again_keeps_every_file(self, shop: Adopted, installed: Installed) -> None:
         proc = installed.run(shop.repo, "init")
         assert proc.returncode == 0, proc.stderr
-        assert proc.stderr.count("keep ") == 6
+        assert proc.stderr.count("keep ") == 7
         assert changed(shop.repo) == ""
 
     def test_build_all_builds_the_runner_stages(self, shop: Adopted, installed: Installed) -> None:
@@ -411,3 +413,153 @@ class TestAdoptThreeServices:
         )
         assert proc.returncode == 0, proc.stderr
         assert {"init", "build", "check"} <= set(proc.stdout.split())
+
+
+# -- fixture 3: one image run by name (no build:), a Node static site, no Python at all ---
+
+
+SITE_IMAGE = "ghcr.io/acme/site"
+
+
+@pytest.fixture(scope="module")
+def site(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adopted]:
+    adopted = Adopted(repo=make_repo(tmp_path_factory.mktemp("adopt"), "site"))
+    try:
+        adopted.step(installed, "dry-run", "init", "--dry-run")
+        adopted.steps["dry-run-changed"] = subprocess.CompletedProcess(
+            [], 0, changed(adopted.repo), ""
+        )
+        adopted.step(installed, "init", "init")
+        commit(adopted.repo, "adopt dockwright")
+        adopted.step(installed, "check-unbuilt", "check", "--json")
+        adopted.step(installed, "build", "build", "--all")
+        adopted.step(installed, "check", "check", "--json")
+        adopted.step(installed, "tags", "tags", "1.0.0", "--published", "")
+        adopted.step(installed, "version", "version")
+        yield adopted
+    finally:
+        remove_project(adopted.repo.name)
+        remove_images(f"{SITE_IMAGE}:")
+
+
+def run_tool(
+    repo: Path, *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+
+
+class TestAdoptSingleImageRunByName:
+    """`image: ghcr.io/acme/site:latest` without build:, a root Dockerfile, a changelog in
+    another format: init maps the Dockerfile, infers the registry and the version, and
+    build, check, tags and version work; the noxfile and workflow it writes are valid."""
+
+    def test_dry_run_shows_every_file_and_writes_nothing(self, site: Adopted) -> None:
+        proc = site.steps["dry-run"]
+        assert proc.returncode == 0, proc.stderr
+        headers = [line for line in proc.stdout.splitlines() if line.startswith("--- ")]
+        assert headers == [
+            "--- dockwright.toml (create) ---",
+            "--- compose.dockwright.yaml (create) ---",
+            "--- noxfile.py (create) ---",
+            "--- .github/workflows/dockwright.yml (create) ---",
+            "--- VERSION (create) ---",
+            "--- CHANGELOG.md (update) ---",
+            "--- .env.example (create) ---",
+        ]
+        assert "@@ line 5 @@\n+## [Unreleased]\n+\n ## v1.4.2 - 2026-03-01" in proc.stdout
+        assert site.steps["dry-run-changed"].stdout == ""
+
+    def test_init_maps_the_dockerfile_and_infers_registry_and_version(self, site: Adopted) -> None:
+        assert site.steps["init"].returncode == 0, site.steps["init"].stderr
+        settings = tomllib.loads((site.repo / "dockwright.toml").read_text())
+        assert settings == {
+            "project": site.repo.name,
+            "compose_files": ["docker-compose.yml", "compose.dockwright.yaml"],
+            "registry": "ghcr",
+            "registries": {
+                "ghcr": {
+                    "url": "ghcr.io",
+                    "namespace": "acme",
+                    "username_env": "REGISTRY_USERNAME",
+                    "token_env": "REGISTRY_TOKEN",
+                }
+            },
+        }
+        assert (site.repo / "VERSION").read_text() == "1.4.2\n"
+        changelog = (site.repo / "CHANGELOG.md").read_text()
+        fixture = (FIXTURES / "site" / "CHANGELOG.md").read_text()
+        assert changelog == fixture.replace("## v1.4.2", "## [Unreleased]\n\n## v1.4.2", 1)
+        for absent in ("pyproject.toml", "tasks.py"):
+            assert not (site.repo / absent).exists()
+
+    def test_check_before_any_build_runs_the_compose_rules_only(self, site: Adopted) -> None:
+        proc = site.steps["check-unbuilt"]
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == {"@compose": []}
+        assert "image rules skipped: nothing built yet; `invoke build -s site`" in proc.stderr
+
+    def test_build_all_builds_the_image_compose_names_and_checks_it(self, site: Adopted) -> None:
+        proc = site.steps["build"]
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads((site.repo / "build" / "report.json").read_text())
+        (service,) = report["services"]
+        assert (service["service"], service["ok"]) == ("site", True)
+        assert service["image"].startswith(f"{SITE_IMAGE}:sha-")
+
+    def test_check_passes_every_rule(self, site: Adopted) -> None:
+        proc = site.steps["check"]
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["@compose"] == []
+        assert failing(data) == {"site": []}
+
+    def test_tags_and_version(self, site: Adopted) -> None:
+        tags = site.steps["tags"]
+        assert tags.returncode == 0, tags.stderr
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=7", "HEAD"],
+            cwd=site.repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert tags.stdout.split() == ["1.0.0", "1.0", "1", "latest", f"sha-{sha}"]
+        version = site.steps["version"]
+        assert version.returncode == 0, version.stderr
+        assert version.stdout.split() == ["1.4.2"]
+
+    def test_up_builds_from_the_override_and_serves_the_site(
+        self, site: Adopted, installed: Installed
+    ) -> None:
+        assert installed.run(site.repo, "env.init").returncode == 0
+        port = free_port()
+        env = site.repo / ".env"
+        env.write_text(
+            "".join(
+                f"SITE_PORT={port}\n" if line.startswith("SITE_PORT=") else line
+                for line in env.read_text().splitlines(keepends=True)
+            )
+        )
+        up = installed.run(site.repo, "up")
+        try:
+            assert up.returncode == 0, up.stderr
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+                assert b"<h1>Acme</h1>" in response.read()
+        finally:
+            down = installed.run(site.repo, "down")
+        assert down.returncode == 0, down.stderr
+
+    def test_noxfile_lists_dockwright_sessions(self, site: Adopted, installed: Installed) -> None:
+        proc = run_tool(site.repo, str(installed.venv / "bin" / "nox"), "-l", env=installed.env)
+        assert proc.returncode == 0, proc.stderr
+        assert "smoke" in proc.stdout
+
+    @pytest.mark.parametrize(
+        "tool", [("actionlint",), ("zizmor", "--offline")], ids=["actionlint", "zizmor"]
+    )
+    def test_workflow_passes(self, site: Adopted, tool: tuple[str, ...]) -> None:
+        workflow = ".github/workflows/dockwright.yml"
+        assert (site.repo / workflow).is_file()
+        binary = str(ROOT / ".venv" / "bin" / tool[0])
+        proc = run_tool(site.repo, binary, *tool[1:], workflow)
+        assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -407,13 +407,14 @@ class TestPlanInit:
 
     def test_python_repo_gets_tasks_and_noxfile(self, repo: Path) -> None:
         write(repo / "pyproject.toml", '[project]\nname = "x"\n')
-        write(repo / "CHANGELOG.md", "# mine\n")
+        write(repo / "CHANGELOG.md", "# mine\n\n## [Unreleased]\n")
         plan = plan_init(repo, project="shop", latest_tag="v2.0.0")
         actions = {c.path: c.action for c in plan.changes}
         assert actions == {
             "pyproject.toml": "append",
             "tasks.py": "create",
             "noxfile.py": "create",
+            ".github/workflows/dockwright.yml": "create",
             "VERSION": "create",
             "CHANGELOG.md": "keep",
             ".env.example": "create",
@@ -421,9 +422,16 @@ class TestPlanInit:
         assert next(c.text for c in plan.changes if c.path == "VERSION") == "2.0.0\n"
         assert plan.choice.targets == {"dev": "dev", "prod": "runner"}
 
-    def test_other_repo_gets_dockwright_toml_only(self, repo: Path) -> None:
+    def test_other_repo_gets_dockwright_toml_and_noxfile_but_no_tasks_py(self, repo: Path) -> None:
         paths = [c.path for c in plan_init(repo, project="shop", latest_tag=None).changes]
-        assert paths == ["dockwright.toml", "VERSION", "CHANGELOG.md", ".env.example"]
+        assert paths == [
+            "dockwright.toml",
+            "noxfile.py",
+            ".github/workflows/dockwright.yml",
+            "VERSION",
+            "CHANGELOG.md",
+            ".env.example",
+        ]
 
     def test_no_compose_file_is_an_error_saying_where_it_looked(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="no compose file with services in "):

@@ -95,11 +95,20 @@ def images_to_check(project: Project, services: list[Service], requested: str) -
 
     ConfigError naming the missing images and the build command when one is not
     in the engine (after `build --target dev`, the prod images usually are not).
+    In a repository where nothing was built yet (no build report, none of the
+    images in the engine) the image rules are skipped: {} and a line saying so.
     """
     report = last_build(project.root / "build" / "report.json")
     target = wanted_target(requested, report)
     images = _images(project, services, target, report)
     missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}
+    if missing and not report and len(missing) == len(images):
+        console.print(
+            f"image rules skipped: nothing built yet; `{build_command(target, list(missing))}` "
+            "builds the images and checks them",
+            markup=False,
+        )
+        return {}
     if missing:
         raise ConfigError(missing_message(missing, target))
     return images
@@ -156,7 +165,7 @@ def run_checks(
     secrets = repo.secret_values(project, env_file)
     defaults = dict(project.settings.policy)
     results: dict[str, list[Verdict]] = {}
-    for svc in services:
+    for svc in (s for s in services if s.name in images):
         assert svc.build is not None
         exp = expectations_from(svc.extension, defaults)
         image = images[svc.name]

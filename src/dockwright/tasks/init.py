@@ -24,8 +24,10 @@ def default_name(root: Path) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", root.name.lower()).strip("-_") or "app"
 
 
-def show(plan: InitPlan, *, dry_run: bool) -> None:
-    console.print("[bold]found[/] " + ", ".join(plan.layout.files))
+def show(plan: InitPlan, root: Path, *, dry_run: bool) -> None:
+    # The layout includes compose.dockwright.yaml when init is about to write it.
+    found = [f for f in plan.layout.files if (root / f).is_file()]
+    console.print("[bold]found[/] " + ", ".join(found))
     for info in plan.services:
         console.print(f"  {describe_service(info)}")
     for change in plan.changes:
@@ -39,14 +41,16 @@ def show(plan: InitPlan, *, dry_run: bool) -> None:
 def write(plan: InitPlan, root: Path) -> None:
     for change in plan.changes:
         if change.action != "keep":
-            (root / change.path).write_text(change.text, encoding="utf-8")
+            path = root / change.path
+            path.parent.mkdir(parents=True, exist_ok=True)  # .github/workflows/
+            path.write_text(change.text, encoding="utf-8")
             console.print(f"[green]{change.action}[/] {change.path}")
 
 
 @task(help=HELP)
 @guarded
 def init(c: Context, dry_run: bool = False, force: bool = False, project: str = "") -> None:
-    """Adopt dockwright here: settings from the compose files, VERSION, CHANGELOG, .env.example."""
+    """Adopt dockwright here: settings from the compose files, VERSION, CHANGELOG, CI workflow..."""
     root = Path.cwd().resolve()
     tags = git.version_tags(root)
     plan = plan_init(
@@ -55,7 +59,7 @@ def init(c: Context, dry_run: bool = False, force: bool = False, project: str = 
         latest_tag=tags[0] if tags else None,
         force=force,
     )
-    show(plan, dry_run=dry_run)
+    show(plan, root, dry_run=dry_run)
     if dry_run:
         console.print("dry run: nothing written; run again without --dry-run to write")
         return
