@@ -263,7 +263,7 @@ def test_bad_input_fails_in_one_line_before_the_engine(tmp_path: Path, case: Cas
         )
         if guessed.returncode == 0:
             pytest.skip(
-                "git derives an identity from the host name and passwd entry here "
+                reason="git derives an identity from the host name and passwd entry here "
                 f"({guessed.stdout.strip()}), so a missing user.name/user.email cannot fail"
             )
     proc = subprocess.run(
