@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from python_on_whales import docker
@@ -28,7 +29,7 @@ from python_on_whales import docker
 from dockwright.envfile import parse_rules
 from tests.conftest import ROOT
 from tests.engine.conftest import free_port
-from tests.engine.test_build_and_check import remove_images
+from tests.engine.test_build_and_check import image_tags, remove_images
 
 pytestmark = pytest.mark.engine
 FIXTURES = ROOT / "tests" / "fixtures" / "adopt"
@@ -443,9 +444,9 @@ def site(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def run_tool(
-    repo: Path, *argv: str, env: dict[str, str] | None = None
+    repo: Path, *argv: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 class TestAdoptSingleImageRunByName:
@@ -563,3 +564,166 @@ class TestAdoptSingleImageRunByName:
         binary = str(ROOT / ".venv" / "bin" / tool[0])
         proc = run_tool(site.repo, binary, *tool[1:], workflow)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# -- fixture 3 again: `dockwright init`, then `nox -s smoke` with a browser journey -------
+
+
+NOX = ROOT / ".venv" / "bin" / "nox"
+# What an adopter appends to the dockwright.toml init wrote. The site has no health
+# endpoint of its own: its health_path is "/", where any HTTP 200 will do (the seed
+# shape wants a JSON body). SITE_TITLE goes through the run's .env into the page.
+SITE_SMOKE = """
+# `dockwright smoke` (`nox -s smoke`): the site's page, in Chromium.
+[smoke]
+health_shape = "http-200"
+variables = { prod = { SITE_TITLE = "Acme ${VERSION}" } }
+
+[[smoke.http]]
+service = "site"
+path = "/"
+contains = "<h1>Acme ${VERSION}</h1>"
+
+[smoke.browser]
+service = "site"
+steps = [
+  { action = "goto", url = "/" },
+  { action = "wait_for", selector = "h1", text = "Acme ${VERSION}" },
+  { action = "screenshot", path = "home-${ENV}.png" },
+]
+"""
+# And to the site's service in docker-compose.yml: where its HTTP answers (the smoke
+# and `dockwright ps` show published ports as URLs only for services naming one), the
+# prod hardening the smoke checks (a static site needs no writable root), an init that
+# passes SIGTERM on (node as PID 1 ignores it: every stop would wait 10 s), and a
+# healthcheck probed every second while it starts (the Dockerfile's waits 30 s).
+SITE_COMPOSE_SMOKE = """\
+    init: true
+    healthcheck:
+      start_interval: 1s
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    x-dockwright:
+      health_path: /
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Smoked:
+    repo: Path
+    init: subprocess.CompletedProcess[str]
+    nox: subprocess.CompletedProcess[str]
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.nox.stdout + self.nox.stderr
+
+    @property
+    def artifacts(self) -> Path:
+        return self.repo / "artifacts" / "smoke"
+
+    def timings(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.artifacts / "timings-prod.json").read_text())
+        return data
+
+
+def compose_projects(prefix: str) -> set[str]:
+    """Compose projects named `prefix...` that still have a container, network or volume."""
+    label = '{{.Label "com.docker.compose.project"}}'
+    found: set[str] = set()
+    for kind in (["ps", "-a"], ["network", "ls"], ["volume", "ls"]):
+        argv = ["docker", *kind, "--filter", "label=com.docker.compose.project", "--format", label]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        found |= {name for name in out.split() if name.startswith(prefix)}
+    return found
+
+
+@pytest.fixture(scope="class")
+def smoked(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Smoked]:
+    """A fresh copy of the site: init, the smoke settings above, then `nox -s smoke` with
+    our venv's nox, as a user runs it. The session's venv lands in the copy's .nox/."""
+    repo = make_repo(tmp_path_factory.mktemp("adopt-smoke"), "site")
+    images_before = image_tags(f"{SITE_IMAGE}:")
+    try:
+        init = installed.run(repo, "init")
+        with (repo / "dockwright.toml").open("a") as settings:
+            settings.write(SITE_SMOKE)
+        compose = repo / "docker-compose.yml"
+        compose.write_text(compose.read_text() + SITE_COMPOSE_SMOKE)
+        commit(repo, "adopt dockwright, with a smoke")
+        chromium = os.environ.get("DOCKWRIGHT_CHROMIUM") or shutil.which("chromium") or ""
+        env = {**installed.env, "DOCKWRIGHT_CHROMIUM": chromium, "COLUMNS": "200"}
+        started = time.monotonic()
+        nox = run_tool(repo, str(NOX), "-s", "smoke", env=env, timeout=1200)
+        seconds = time.monotonic() - started
+        # From `nox -s smoke` to its end (shown with pytest -s or -rP).
+        print(f"nox -s smoke: {seconds:.1f}s, exit {nox.returncode}\n{nox.stdout}{nox.stderr}")
+        yield Smoked(repo=repo, init=init, nox=nox, seconds=seconds)
+    finally:
+        for project in compose_projects(f"{repo.name}-"):
+            remove_project(project)
+        leaked = image_tags(f"{SITE_IMAGE}:") - images_before
+        if leaked:
+            subprocess.run(["docker", "image", "rm", "-f", *leaked], capture_output=True)
+
+
+class TestAdoptSiteSmokeWithBrowser:
+    """The Node site (no Python at all) after `dockwright init`: `nox -s smoke` installs
+    dockwright (from this checkout) and playwright into the session's venv, builds the
+    prod image, runs it, and a headless Chromium loads the page and screenshots it."""
+
+    def test_init_then_nox_smoke_passes(self, smoked: Smoked) -> None:
+        assert smoked.init.returncode == 0, smoked.init.stderr
+        assert not (smoked.repo / "pyproject.toml").exists()
+        assert smoked.nox.returncode == 0, smoked.output[-4000:]
+        assert "Session smoke was successful" in smoked.output
+
+    def test_the_session_installs_dockwright_from_this_checkout_and_playwright(
+        self, smoked: Smoked
+    ) -> None:
+        assert f"pip install -e {ROOT} playwright==" in smoked.output
+        (site_packages,) = (smoked.repo / ".nox" / "smoke" / "lib").glob("python3*/site-packages")
+        (dist,) = site_packages.glob("dockwright-*.dist-info")
+        direct_url = json.loads((dist / "direct_url.json").read_text())
+        assert direct_url == {"dir_info": {"editable": True}, "url": ROOT.as_uri()}
+        assert list(site_packages.glob("playwright-*.dist-info"))
+
+    def test_steps_table_shows_every_step_and_the_browser_journey_ran(self, smoked: Smoked) -> None:
+        steps = {s["step"].split(" (")[0]: s for s in smoked.timings()["steps"]}
+        assert {name: s["status"] for name, s in steps.items()} == {
+            "env: fresh .env, checked": "ok",
+            "build": "ok",
+            "up --env prod": "ok",
+            "health endpoints": "ok",
+            "http checks": "ok",
+            "browser journey": "ok",
+            "restart": "skipped",
+            "prod hardening": "ok",
+            "down --volumes: nothing left": "ok",
+        }
+        assert steps["health endpoints"]["detail"].startswith("site ")
+        rows = [line for line in smoked.output.splitlines() if "browser journey (" in line]
+        # The progress line (» browser journey ...) and the table's row.
+        assert any("│" in row and " ok " in f"{row} " for row in rows), "\n".join(rows)
+        assert not any("skipped" in row for row in rows)
+
+    def test_down_leaves_nothing_of_the_run(self, smoked: Smoked) -> None:
+        project = smoked.timings()["project"]
+        assert project.startswith(f"{smoked.repo.name}-smoke-prod-")
+        label = f"label=com.docker.compose.project={project}"
+        for kind in (["ps", "-a"], ["network", "ls"], ["volume", "ls"]):
+            argv = ["docker", *kind, "-q", "--filter", label]
+            left = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+            assert left.split() == [], (kind, left)
+
+    def test_timings_and_screenshot_are_in_the_artifacts_folder(self, smoked: Smoked) -> None:
+        timings = smoked.timings()
+        assert timings["ok"] is True
+        assert sorted(timings["artifacts"]) == [
+            "artifacts/smoke/home-prod.png",
+            "artifacts/smoke/timings-prod.json",
+        ]
+        shot = smoked.artifacts / "home-prod.png"
+        assert shot.read_bytes()[:4] == b"\x89PNG"

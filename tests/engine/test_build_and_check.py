@@ -46,16 +46,21 @@ def invoke(
     )
 
 
-def remove_images(prefix: str) -> None:
-    """Remove every tag starting with `prefix`; tolerant of images already gone
-    (other tests share the engine)."""
+def image_tags(prefix: str) -> set[str]:
+    """Every `repository:tag` in the engine starting with `prefix`."""
     tags = subprocess.run(
         ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    doomed = [t for t in tags if t.startswith(prefix)]
+    return {t for t in tags if t.startswith(prefix)}
+
+
+def remove_images(prefix: str) -> None:
+    """Remove every tag starting with `prefix`; tolerant of images already gone
+    (other tests share the engine)."""
+    doomed = sorted(image_tags(prefix))
     if doomed:
         subprocess.run(["docker", "image", "rm", "-f", *doomed], capture_output=True)
 

@@ -10,6 +10,7 @@ It reports through `on_event` and never prints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -146,8 +147,9 @@ def fresh_env(project: Project, path: Path, env: str, settings: SmokeSettings) -
     return parsed.values()
 
 
-def _build_prod(project: Project) -> str:
-    """The prod images through the build task's own functions; returns their tag."""
+def _build_prod(project: Project) -> dict[str, str]:
+    """The prod images through the build task's own functions; returns the image
+    each service got (`repository:tag`)."""
     from dockwright.tasks.build import execute, make_plan  # task-level: see _stack_tasks
 
     plan = make_plan(
@@ -157,7 +159,17 @@ def _build_prod(project: Project) -> str:
     failed = [s.service for s in result.services if not s.ok]
     if failed:
         raise BuildError(f"build failed for {', '.join(failed)}; see build/report.json")
-    return result.services[0].refs[0].rsplit(":", 1)[1]
+    return {s.service: s.refs[0] for s in result.services}
+
+
+def _run_built(folder: Path, images: dict[str, str]) -> Path:
+    """A compose override that runs exactly the images just built. Without it, a
+    compose file naming a fixed tag (`image: ghcr.io/acme/site:latest`, where no
+    `${APP_VERSION}` picks the build's tag) would run, or pull, another image."""
+    path = folder / "compose.smoke-images.yaml"
+    services = {service: {"image": ref} for service, ref in images.items()}
+    path.write_text(json.dumps({"services": services}, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def _stack_tasks() -> Any:
@@ -238,11 +250,15 @@ class Smoke:
             values = fresh_env(self.project, env_file, self.env, self.settings)
         self.values = {**values, "RUN_ID": self.run_id, "ENV": self.env, "VERSION": version}
         with run.step(f"build ({self.env})") as detail:
-            tag = _build_prod(self.project) if self.env == "prod" else ""
+            built = _build_prod(self.project) if self.env == "prod" else {}
+            tag = next(iter(built.values())).rsplit(":", 1)[1] if built else ""
             tasks = _stack_tasks()
             plan = tasks.plan_up(
                 self.project, self.env, env_file=env_file, version=tag, name=self.name, build=False
             )
+            if built:
+                files = (*plan.files, _run_built(env_file.parent, built))
+                plan = dataclasses.replace(plan, files=files)
             cp: ComposeProject = tasks.compose_project(self.project, plan)
             if self.env == "dev":
                 engine.stack_build(cp, lambda line: run.say("build", line))
