@@ -368,3 +368,13 @@ class TestTaskHelpKeepsOptionHelp:
         second = run(capsys, *args)  # a second run in the same process still has it
         assert first.code == 0 and text in " ".join(first.out.split())
         assert text in " ".join(second.out.split())
+
+
+class TestPositionalTaskHelp:
+    """`tags VERSION` takes its version positionally: `tags --help` still helps."""
+
+    def test_tags_help_points_at_the_options(self, capsys: pytest.CaptureFixture[str]) -> None:
+        result = run(capsys, "tags", "--help")
+        assert result.code == 0
+        assert "usage: invoke tags VERSION" in result.out + result.err
+        assert "error" not in (result.out + result.err).lower()
