@@ -262,10 +262,11 @@ def test_bad_input_fails_in_one_line_before_the_engine(tmp_path: Path, case: Cas
             ["git", "var", "GIT_AUTHOR_IDENT"], cwd=repo, env=env, capture_output=True, text=True
         )
         if guessed.returncode == 0:
-            pytest.skip(
-                reason="git derives an identity from the host name and passwd entry here "
+            why = (
+                "git derives an identity from the host name and passwd entry here "
                 f"({guessed.stdout.strip()}), so a missing user.name/user.email cannot fail"
             )
+            pytest.skip(reason=why)
     proc = subprocess.run(
         [sys.executable, "-m", "invoke", *case.args],
         cwd=repo,
