@@ -80,6 +80,18 @@ def user_docker(
     return UserDocker(config=folder, bin=tmp / "bin", log=log)
 
 
+def docker_login(config: Path, registry: str) -> None:
+    """A real `docker --config CONFIG login` as USER, the token on stdin."""
+    login = subprocess.run(
+        ["docker", "--config", str(config), "login", "-u", USER, "--password-stdin", registry],
+        input=TOKEN,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    assert login.returncode == 0, login.stderr
+
+
 def basic(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -204,23 +216,7 @@ class TestAuthModes:
         with token_registry(tmp_path, USER, TOKEN, refresh_tokens=True) as reg:
             repo = release_repo(tmp_path, reg, extra=AUTH_SETTINGS)
             me = user_docker(tmp_path, {}, {})
-            login = subprocess.run(
-                [
-                    "docker",
-                    "--config",
-                    str(me.config),
-                    "login",
-                    "-u",
-                    USER,
-                    "--password-stdin",
-                    reg.url,
-                ],
-                input=TOKEN,
-                text=True,
-                capture_output=True,
-                check=False,
-            )
-            assert login.returncode == 0, login.stderr
+            docker_login(me.config, reg.url)
             stored = json.loads(me.config_bytes())["auths"][reg.url]
             assert "identitytoken" in stored and TOKEN not in json.dumps(stored)
             before = me.config_bytes()
@@ -421,22 +417,7 @@ class TestRegistriesAsTheyAre:
                 reg.url, insecure=True, credentials=Credentials(username=USER, token=TOKEN)
             )
             try:
-                subprocess.run(
-                    [
-                        "docker",
-                        "--config",
-                        str(tmp_path / "cfg"),
-                        "login",
-                        "-u",
-                        USER,
-                        "--password-stdin",
-                        reg.url,
-                    ],
-                    input=TOKEN,
-                    text=True,
-                    check=True,
-                    capture_output=True,
-                )
+                docker_login(tmp_path / "cfg", reg.url)
                 subprocess.run(
                     ["docker", "--config", str(tmp_path / "cfg"), "push", "-q", ref],
                     check=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import os
 import shutil
 import signal
@@ -46,6 +47,21 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _help_request(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """A usage line when `--help` arrived as an argument's value.
+
+    invoke fills a positional argument (`tags VERSION`) with the next word, even
+    `--help`: the task would then read it as a version. Say how to get the help.
+    """
+    values = [*args[1:], *kwargs.values()]
+    if not any(v in ("-h", "--help") for v in values if isinstance(v, str)):
+        return ""
+    params = list(inspect.signature(func).parameters.values())[1:]
+    positional = " ".join(p.name.upper() for p in params if p.default is p.empty)
+    name = func.__name__.rstrip("_").replace("_", "-")
+    return f"usage: invoke {name} {positional} [--options]; every option: invoke --help {name}"
+
+
 def guarded(func: F) -> F:
     """Catch DockwrightError once and exit with its one-line message and code.
 
@@ -55,6 +71,8 @@ def guarded(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if usage := _help_request(func, args, kwargs):
+            raise Exit(usage, code=0)
         try:
             with _sigterm_unwinds():
                 return func(*args, **kwargs)

@@ -8,7 +8,6 @@ import os
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from dockwright import project as repo
@@ -82,13 +81,6 @@ def tags(
     registry: str = "",
 ) -> None:
     """Print the tags a release of VERSION gets (same rules as release)."""
-    if version in ("-h", "--help"):
-        # VERSION is positional: invoke hands `tags --help` to us as the version.
-        raise Exit(
-            "usage: invoke tags VERSION [--published V,V] [--sha SHA] [--json] "
-            "[--registry NAME]; every option: invoke --help tags",
-            code=0,
-        )
     project = load_project()
     flavor = _flavor(project)
     commit = sha or git.state(project.root).sha
