@@ -9,6 +9,12 @@ label on the image, compared with what the mirror already holds.
 
 The stand-ins do not trust the host's TLS-intercepting proxy CA, like the
 official images: our Dockerfiles must get the CA as a BuildKit secret.
+
+More tags of an official image can resolve to a stand-in (`FROM python:3.13`,
+`FROM node:20`): ALIASES below, plus DOCKWRIGHT_STANDIN_ALIASES
+("python:3.13-bookworm=python:3.13-slim node:20-alpine=node:20-slim", space or
+comma separated). Each alias is the stand-in pushed under one more tag: its layers
+are shared, so it costs a manifest.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +35,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MIRROR = f"127.0.0.1:{os.environ.get('DOCKWRIGHT_MIRROR_PORT', '5555')}"
 SUITE = "trixie"
-NPM_VERSION = "10.9.2"  # the npm that node 20's official image bundles
+# What node 20's official image carries: npm and corepack bundled with node,
+# yarn 1 installed globally (its YARN_VERSION).
+NPM_VERSION = "10.9.2"
+COREPACK_VERSION = "0.32.0"
+YARN_VERSION = "1.22.22"
+ALIASES_ENV = "DOCKWRIGHT_STANDIN_ALIASES"
 
 # Paths dropped from every rootfs: documentation, manuals, locales, apt caches.
 CLEANUP = (
@@ -47,12 +59,23 @@ CLEANUP = (
 
 RECIPES: dict[str, dict[str, object]] = {
     "python:3.13-slim": {
-        "packages": ["python3", "python3-pip", "python3-venv", "ca-certificates"],
-        # The official image has `python` and `pip` on PATH and no PEP 668 marker.
+        # Like the official image: `python` and `pip` on PATH, no PEP 668 marker,
+        # pip alone (no setuptools, no wheel, as from 3.12 on) installed in
+        # /usr/local with a RECORD, so `pip install --upgrade pip` can uninstall
+        # it. Debian's python3-pip has no RECORD; ensurepip is disabled for
+        # Debian's system python, so pip installs its own bundled wheel (the one
+        # `python -m venv` uses, from python3-venv) without .pyc, as the official
+        # image ships it.
+        "packages": ["python3", "python3-venv", "ca-certificates"],
         "setup": (
+            "rm -f /usr/lib/python3*/EXTERNALLY-MANAGED && "
             "ln -sf /usr/bin/python3 /usr/local/bin/python && "
-            "ln -sf /usr/bin/pip3 /usr/local/bin/pip && "
-            "rm -f /usr/lib/python3*/EXTERNALLY-MANAGED"
+            "whl=$(echo /usr/share/python-wheels/pip-*.whl) && "
+            "python3 $whl/pip install --no-index --find-links /usr/share/python-wheels "
+            "--no-cache-dir --no-compile --disable-pip-version-check --root-user-action=ignore "
+            "--quiet pip && "
+            "test -s /usr/local/lib/python3.13/dist-packages/pip-*.dist-info/RECORD && "
+            "test -x /usr/local/bin/pip"
         ),
         "changes": [
             "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -61,19 +84,27 @@ RECIPES: dict[str, dict[str, object]] = {
         ],
     },
     "node:20-slim": {
-        # npm comes from its own registry tarball (as in the official image),
-        # not Debian's npm, which drags in libnode-dev and node-gyp.
+        # npm, corepack and yarn come from their registry tarballs into
+        # /usr/local/lib/node_modules (as in the official image), not from Debian:
+        # its npm drags in libnode-dev and node-gyp, and its node-corepack (a
+        # dependency of nodejs) is 0.24, removed here in favour of node 20's own.
         "packages": ["nodejs", "ca-certificates"],
-        "npm": NPM_VERSION,
+        "node_modules": {"npm": NPM_VERSION, "corepack": COREPACK_VERSION, "yarn": YARN_VERSION},
         "setup": (
             "groupadd --gid 1000 node && "
             "useradd --uid 1000 --gid node --shell /bin/bash --create-home node && "
-            "ln -sf /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && "
-            "ln -sf /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx"
+            "rm -rf /usr/bin/corepack /usr/share/nodejs/corepack && "
+            "m=/usr/local/lib/node_modules && "
+            "ln -sf $m/npm/bin/npm-cli.js /usr/local/bin/npm && "
+            "ln -sf $m/npm/bin/npx-cli.js /usr/local/bin/npx && "
+            "ln -sf $m/corepack/dist/corepack.js /usr/local/bin/corepack && "
+            "ln -sf $m/yarn/bin/yarn.js /usr/local/bin/yarn && "
+            "ln -sf $m/yarn/bin/yarn.js /usr/local/bin/yarnpkg"
         ),
         "changes": [
             "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "ENV NODE_VERSION=20",
+            f"ENV YARN_VERSION={YARN_VERSION}",
             'CMD ["node"]',
         ],
     },
@@ -110,6 +141,46 @@ RECIPES: dict[str, dict[str, object]] = {
     },
 }
 
+# More tags of the official images that resolve to a stand-in, only where the
+# stand-in has the tag's major version (so no node:lts, which is node 22 or later;
+# python:3 is a newer 3.x upstream but the same major). Each is pushed to the mirror
+# as the same image; DOCKWRIGHT_STANDIN_ALIASES adds more (see aliases()).
+ALIASES: dict[str, str] = {
+    "python:3.13": "python:3.13-slim",
+    "python:3.13-trixie": "python:3.13-slim",
+    "python:3.13-slim-trixie": "python:3.13-slim",
+    "python:3": "python:3.13-slim",
+    "python:3-slim": "python:3.13-slim",
+    "node:20": "node:20-slim",
+    "node:20-trixie": "node:20-slim",
+    "node:20-trixie-slim": "node:20-slim",
+    "node:iron": "node:20-slim",
+    "node:iron-slim": "node:20-slim",
+    "postgres:17-trixie": "postgres:17",
+    "registry:2.8": "registry:2",
+}
+
+# An official image's <name>:<tag> (Docker Hub's library/, hence no slash).
+REFERENCE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+def aliases() -> dict[str, str]:
+    """ALIASES plus those of DOCKWRIGHT_STANDIN_ALIASES: {alias: stand-in}."""
+    table = dict(ALIASES)
+    for item in os.environ.get(ALIASES_ENV, "").replace(",", " ").split():
+        alias, _, target = item.partition("=")
+        if not REFERENCE.fullmatch(alias) or target not in RECIPES:
+            problem = f"want <name>:<tag>=<stand-in>, the stand-in one of {', '.join(RECIPES)}"
+        elif alias in RECIPES:
+            problem = f"{alias} is a stand-in itself"
+        elif alias.split(":")[0] != target.split(":")[0]:
+            problem = f"{alias} and {target} are different images"
+        else:
+            table[alias] = target
+            continue
+        raise SystemExit(f"[standins] {ALIASES_ENV}: {item!r}: {problem}")
+    return table
+
 
 def log(msg: str) -> None:
     print(f"[standins] {msg}", flush=True)
@@ -123,8 +194,8 @@ def recipe_hash(name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def mirror_recipe(name: str) -> str | None:
-    """The recipe label of `name` in the mirror, or None when absent."""
+def mirror_config(name: str) -> str | None:
+    """The digest of `name`'s image config in the mirror, or None when absent."""
     repo, tag = name.split(":")
     accept = "application/vnd.docker.distribution.manifest.v2+json"
     try:
@@ -132,13 +203,22 @@ def mirror_recipe(name: str) -> str | None:
             f"http://{MIRROR}/v2/library/{repo}/manifests/{tag}", headers={"Accept": accept}
         )
         with urllib.request.urlopen(req, timeout=5) as resp:
-            manifest = json.load(resp)
-        cfg = manifest["config"]["digest"]
+            return str(json.load(resp)["config"]["digest"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def mirror_recipe(name: str) -> str | None:
+    """The recipe label of `name` in the mirror, or None when absent."""
+    cfg = mirror_config(name)
+    if cfg is None:
+        return None
+    try:
         with urllib.request.urlopen(
-            f"http://{MIRROR}/v2/library/{repo}/blobs/{cfg}", timeout=5
+            f"http://{MIRROR}/v2/library/{name.split(':')[0]}/blobs/{cfg}", timeout=5
         ) as resp:
             config = json.load(resp)
-    except (OSError, KeyError, ValueError):
+    except (OSError, ValueError):
         return None
     labels = (config.get("config") or {}).get("Labels") or {}
     return labels.get("org.dockwright.fixture.recipe")
@@ -159,17 +239,18 @@ def archive_url() -> str:
     return "http://deb.debian.org/debian"
 
 
-def fetch_npm(dest: Path, version: str) -> None:
+def fetch_node_module(dest: Path, name: str, version: str) -> None:
+    """Unpack the registry tarball of name@version into /usr/local/lib/node_modules."""
     cache = Path("/var/cache/dockwright")
     cache.mkdir(parents=True, exist_ok=True)
-    tgz = cache / f"npm-{version}.tgz"
+    tgz = cache / f"{name}-{version}.tgz"
     if not tgz.exists():
         subprocess.run(
-            ["npm", "pack", f"npm@{version}", "--silent", "--pack-destination", str(cache)],
+            ["npm", "pack", f"{name}@{version}", "--silent", "--pack-destination", str(cache)],
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    target = dest / "usr/local/lib/node_modules/npm"
+    target = dest / "usr/local/lib/node_modules" / name
     target.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["tar", "-xzf", str(tgz), "-C", str(target), "--strip-components=1"], check=True
@@ -193,9 +274,14 @@ def build(name: str, rhash: str) -> None:
         for src, dst in dict(recipe.get("files", {})).items():  # type: ignore[call-overload]
             (root / dst).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(HERE / "standins" / src, root / dst)
-        if "npm" in recipe:
-            fetch_npm(root, str(recipe["npm"]))
-        subprocess.run(["chroot", str(root), "/bin/sh", "-ec", str(recipe["setup"])], check=True)
+        modules = dict(recipe.get("node_modules", {}))  # type: ignore[call-overload]
+        for module, version in modules.items():
+            fetch_node_module(root, module, version)
+        # A clean environment: the host's PIP_*, PYTHON* or NODE_* settings have no
+        # business in the image.
+        subprocess.run(["chroot", str(root), "/bin/sh", "-ec", str(recipe["setup"])], check=True,
+                       env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                            "HOME": "/root", "LANG": "C.UTF-8"})
         # debootstrap leaves the host's resolv.conf inside; the engine mounts its own.
         subprocess.run(
             ["sh", "-c", " ".join(f"rm -rf {root}/{p}" for p in CLEANUP)], check=True
@@ -227,21 +313,42 @@ def build(name: str, rhash: str) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def ensure(name: str) -> str:
+def push_alias(name: str, alias: str) -> None:
+    """Make `alias` the same image as the stand-in `name`, in the mirror and the engine."""
+    if mirror_config(alias) != mirror_config(name):
+        ref = f"{MIRROR}/library/{alias}"
+        subprocess.run(["docker", "tag", name, ref], check=True)
+        subprocess.run(["docker", "push", "-q", ref], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["docker", "image", "rm", ref], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["docker", "tag", name, alias], check=True)
+
+
+def ensure(name: str, extra_tags: list[str]) -> str:
     rhash = recipe_hash(name)
     if mirror_recipe(name) == rhash:
-        # Make sure the engine also knows the plain name (compose's image:).
-        if subprocess.run(["docker", "image", "inspect", name], capture_output=True).returncode:
+        # Make sure the engine also knows the plain name (compose's image:), as the
+        # image the mirror holds (aliases are tagged from it).
+        local = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", name],
+                               capture_output=True, text=True).stdout.strip()
+        if local != mirror_config(name):
             subprocess.run(["docker", "pull", "-q", name], check=True, stdout=subprocess.DEVNULL)
-        return f"{name}: up to date ({rhash})"
-    build(name, rhash)
-    return f"{name}: rebuilt ({rhash})"
+        state = "up to date"
+    else:
+        build(name, rhash)
+        state = "rebuilt"
+    for alias in extra_tags:
+        push_alias(name, alias)
+    also = f"; also as {', '.join(extra_tags)}" if extra_tags else ""
+    return f"{name}: {state} ({rhash}){also}"
 
 
 def main() -> None:
     names = sys.argv[1:] or list(RECIPES)
+    table = aliases()
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        for line in pool.map(ensure, names):
+        for line in pool.map(
+            lambda n: ensure(n, sorted(a for a, t in table.items() if t == n)), names
+        ):
             log(line)
     for name in names:
         out = subprocess.run(
