@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixture repositories carry tests of their own (run by their own nox sessions).
+collect_ignore_glob = ["fixtures/*"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -73,6 +73,10 @@ class ScannerUnavailableError(DockwrightError):
     exit_code = 11
 
 
+class VulnerabilityDatabaseError(ScannerUnavailableError):
+    """The vulnerability scan cannot run: no database, and none can be downloaded."""
+
+
 class StackError(DockwrightError):
     """A compose stack did not come up healthy."""
 

@@ -36,11 +36,14 @@ def compose_env(project: Project) -> dict[str, str]:
     return {"DOCKWRIGHT_ENV_FILE": str(env_file)}
 
 
-def load_services(project: Project, env: str | None = None) -> list[Service]:
+def load_services(
+    project: Project, env: str | None = None, env_file: Path | None = None
+) -> list[Service]:
+    """The services of the compose files, read with `env_file` (default: the settings')."""
     files = files_for(project, env)
     for key, value in compose_env(project).items():
         os.environ.setdefault(key, value)
-    env_file = project.path(project.settings.env_file)
+    env_file = env_file or project.path(project.settings.env_file)
     config = engine.compose_config(files, project.name, [env_file])
     return with_extensions(services_from_config(config), extensions_from_files(files))
 

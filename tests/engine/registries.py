@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 import secrets
+import shutil
 import socket
 import stat
 import subprocess
@@ -891,3 +892,140 @@ __all__ = [
     "push_oci_index",
     "token_registry",
 ]
+
+
+# ------------------------------------------------------------------ a registry off the host
+
+
+@dataclass(frozen=True)
+class TlsRegistry:
+    """registry:2 over TLS with htpasswd auth, on the engine's bridge address (not loopback:
+    a registry a release may trust to outlive the runner). `bundle` is the host's trust
+    store plus this registry's CA, for SSL_CERT_FILE; the engine trusts the CA through
+    /etc/docker/certs.d/<host:port>/, removed on exit."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    bundle: Path
+    ca: Path
+
+    @property
+    def url(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def tags(self, repository: str) -> list[str]:
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(self.ca))
+        req = urllib.request.Request(
+            f"https://{self.url}/v2/{repository}/tags/list",
+            headers={"Authorization": _basic(self.user, self.password)},
+        )
+        with urllib.request.urlopen(req, timeout=10, context=context) as resp:
+            return sorted(json.loads(resp.read())["tags"] or [])
+
+
+def bridge_address() -> str:
+    """The engine's default bridge gateway (docker0): an address of this host, not loopback."""
+    inspected = docker.network.inspect("bridge")
+    (config, *_) = inspected.ipam.config or [{}]
+    return str(config["Gateway"])
+
+
+@contextmanager
+def tls_registry(tmp: Path, user: str, password: str, host_bundle: Path) -> Iterator[TlsRegistry]:
+    from tests.engine.conftest import free_port
+
+    host, port = bridge_address(), free_port()
+    name = f"dw-tls-{uuid.uuid4().hex[:8]}"
+    certs = tmp / f"{name}-certs"
+    certs.mkdir(parents=True)
+    ca_key, ca, key, csr, crt = (
+        certs / n for n in ("ca.key", "ca.crt", "tls.key", "tls.csr", "tls.crt")
+    )
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=dockwright-test-ca",
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+        "-subj",
+        f"/CN={host}",
+    )
+    san = certs / "san.ext"
+    san.write_text(f"subjectAltName=IP:{host}\n")
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-out",
+        str(crt),
+        "-days",
+        "1",
+        "-extfile",
+        str(san),
+    )
+    key.chmod(0o644)  # read by the registry's user in the container
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()
+    (certs / "htpasswd").write_text(f"{user}:{hashed}\n")
+    bundle = certs / "bundle.pem"
+    bundle.write_text(host_bundle.read_text() + "\n" + ca.read_text())
+    trust = Path("/etc/docker/certs.d") / f"{host}:{port}"
+    try:
+        trust.mkdir(parents=True, exist_ok=True)
+        (trust / "ca.crt").write_text(ca.read_text())
+        docker.run(
+            "registry:2",
+            detach=True,
+            name=name,
+            publish=[(f"{host}:{port}", 5000)],
+            envs={
+                "REGISTRY_HTTP_TLS_CERTIFICATE": "/certs/tls.crt",
+                "REGISTRY_HTTP_TLS_KEY": "/certs/tls.key",
+                "REGISTRY_AUTH": "htpasswd",
+                "REGISTRY_AUTH_HTPASSWD_REALM": "dockwright-test",
+                "REGISTRY_AUTH_HTPASSWD_PATH": "/certs/htpasswd",
+            },
+            volumes=[(f"{name}-data", "/var/lib/registry"), (str(certs), "/certs")],
+        )
+        reg = TlsRegistry(host, port, user, password, bundle, ca)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                reg.tags("none")
+            except urllib.error.HTTPError:
+                break  # answers: 404 for a repository it does not have
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield reg
+    finally:
+        _remove_container_and_volume(name)
+        shutil.rmtree(trust, ignore_errors=True)

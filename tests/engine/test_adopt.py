@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import tomllib
 import urllib.request
@@ -28,70 +27,12 @@ from python_on_whales import docker
 
 from dockwright.envfile import parse_rules
 from tests.conftest import ROOT
-from tests.engine.conftest import free_port
+from tests.engine.conftest import Installed, free_port
 from tests.engine.test_build_and_check import image_tags, remove_images
 
 pytestmark = pytest.mark.engine
 FIXTURES = ROOT / "tests" / "fixtures" / "adopt"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Installed:
-    """dockwright installed from its wheel into a clean venv."""
-
-    venv: Path
-    env: dict[str, str]
-    install_seconds: float
-
-    def run(self, repo: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.venv / "bin" / "dockwright"), *args],
-            cwd=repo,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    tmp = tmp_path_factory.mktemp("dockwright-wheel")
-    source = tmp / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
-    )
-    pip = [sys.executable, "-m", "pip"]
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (wheel,) = (tmp / "dist").glob("dockwright-*.whl")
-    venv = tmp / "venv"
-    started = time.monotonic()
-    subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True, timeout=120)
-    proc = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    seconds = time.monotonic() - started
-    ours = str(ROOT / ".venv" / "bin")
-    path = [str(venv / "bin"), *(p for p in os.environ["PATH"].split(os.pathsep) if p != ours)]
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "DOCKWRIGHT_ENV")
-    }
-    return Installed(venv=venv, env={**env, "PATH": os.pathsep.join(path)}, install_seconds=seconds)
 
 
 def make_repo(tmp: Path, fixture: str) -> Path:

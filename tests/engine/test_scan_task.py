@@ -122,6 +122,54 @@ class TestVulnerabilityScan:
         # No report at all: an empty SARIF upload would close every open alert.
         assert not (stack.repo / "build" / "scan.sarif").exists()
 
+    @pytest.mark.parametrize("where", ["env", "settings"])
+    def test_optional_database_scans_the_rest_and_warns(
+        self, stack: Stack, where: str, tmp_path: Path
+    ) -> None:
+        """`vulnerabilities = "optional"` (or its variable, for an offline runner): the
+        secret scan still runs and gates, and the missing database is a warning line."""
+        settings = stack.repo / "dockwright.toml"
+        before = settings.read_text() if settings.exists() else None
+        env = {"DOCKWRIGHT_SCAN_VULNERABILITIES": "optional"} if where == "env" else {}
+        if where == "settings":
+            text = before or ""
+            assert "\n[scan]\n" in text  # the fixture has the table: add to it
+            settings.write_text(
+                text.replace("\n[scan]\n", '\n[scan]\nvulnerabilities = "optional"\n')
+            )
+        try:
+            ok = invoke(stack.repo, "scan", "-s", "app", "--secrets", env=env)
+            leaky = invoke(stack.repo, "scan", "-s", "leaky", "--secrets", env=env)
+        finally:
+            if before is None:
+                settings.unlink(missing_ok=True)
+            else:
+                settings.write_text(before)
+        image = image_of(stack.repo, "app")
+        assert ok.returncode == 0, ok.stderr
+        assert f"{image} — trivy 0.76.0 (secret): 0 findings" in ok.stderr
+        warnings = [line for line in ok.stderr.splitlines() if line.startswith("warning:")]
+        assert warnings == [
+            f"warning: trivy cannot scan {image} for vulnerabilities and secrets: it has no "
+            "vulnerability database and cannot download one (registry unreachable); copy a "
+            "cache made with `trivy image --download-db-only` into ~/.cache/trivy (or the "
+            "configured cache dir), or set TRIVY_DB_REPOSITORY to a reachable mirror; secret "
+            "and Dockerfile scans work offline (vulnerabilities = optional: the gate ran "
+            "without them)"
+        ]
+        # The secrets it still scans for keep their gate.
+        assert leaky.returncode == 10, leaky.stderr
+        assert stack.leaked(leaky.stdout + leaky.stderr) == []
+
+    def test_unknown_vulnerabilities_mode_is_one_line(self, stack: Stack) -> None:
+        proc = invoke(
+            stack.repo, "scan", "--secrets", env={"DOCKWRIGHT_SCAN_VULNERABILITIES": "maybe"}
+        )
+        assert proc.returncode != 0
+        assert proc.stderr.strip().splitlines() == [
+            "error: DOCKWRIGHT_SCAN_VULNERABILITIES: 'maybe'; use required or optional"
+        ]
+
 
 @pytest.fixture(scope="module")
 def sarif(stack: Stack) -> dict[str, Any]:

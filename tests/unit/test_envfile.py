@@ -583,6 +583,25 @@ class TestGenerateEnv:
         assert validate(env, rules) == []
         assert env.values()["DATABASE_URL"] == "postgresql://todo:" + "A" * 32 + "@db/todo"
 
+    def test_names_that_say_secret_are_generated_without_a_rule(self) -> None:
+        """An adopter's plain .env.example: `POSTGRES_PASSWORD=` gets a new random value
+        (compose's `${POSTGRES_PASSWORD:?}` would refuse an empty one); other names
+        keep their example, and a @rule still decides for the variable it is above."""
+        example = (
+            "POSTGRES_PASSWORD=\nSECRET_KEY=changeme\nAPI_PORT=8000\nLOG_LEVEL=\n"
+            "# @rule optional\nPUBLIC_API_KEY=pk_live_shown\n"
+        )
+        rules = parse_rules(example, ".env.example")
+        assert {n for n, r in rules.items() if r.secret} == {"POSTGRES_PASSWORD", "SECRET_KEY"}
+        values = parse_env_text(generate_env(rules, secret_factory=lambda n: "Z" * n), ".env")
+        assert values.values() == {
+            "POSTGRES_PASSWORD": "Z" * 32,
+            "SECRET_KEY": "Z" * 32,
+            "API_PORT": "8000",
+            "LOG_LEVEL": "",
+            "PUBLIC_API_KEY": "pk_live_shown",
+        }
+
     def test_required_without_default_keeps_example(self) -> None:
         rules = parse_rules(EXAMPLE, ".env.example")
         values = parse_env_text(generate_env(rules), ".env").values()

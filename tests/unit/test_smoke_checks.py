@@ -126,6 +126,16 @@ class TestHardeningProblems:
             "user is 'root', expected 1001",
         ]
 
+    def test_user_name_counts_by_the_uid_its_processes_run_as(self) -> None:
+        info = inspected("web-prod-healthy.json")
+        named = {**info, "Config": {**info["Config"], "User": "node"}}
+        assert hardening_problems(named, [1000], 1000) == []
+        assert hardening_problems(named, [1000, 1001], 1000) == [
+            "user 'node' runs processes as uids [1001], expected 1000"
+        ]
+        numeric = {**info, "Config": {**info["Config"], "User": "1000:1000"}}
+        assert hardening_problems(numeric, [1000], 1001) == ["user is '1000', expected 1001"]
+
     def test_plain_container_lacks_everything(self) -> None:
         assert hardening_problems(inspected("sick-unhealthy.json"), [1001], None) == [
             "root filesystem is writable",

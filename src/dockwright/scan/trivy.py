@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from dockwright.errors import ScannerUnavailableError
+from dockwright.errors import ScannerUnavailableError, VulnerabilityDatabaseError
 from dockwright.scan.model import Finding, Kind, ScanResult, Severity
 
 SCANNER = "trivy"
@@ -107,7 +107,7 @@ def failure(
     """The one-line error for a trivy run that did not produce a report."""
     what = " and ".join(_WORDS[k] for k in kinds)
     if _DB_MISSING.search(stderr):
-        return ScannerUnavailableError(
+        return VulnerabilityDatabaseError(
             f"trivy cannot scan {image} for {what}: it has no vulnerability database and "
             "cannot download one (registry unreachable); copy a cache made with `trivy image "
             "--download-db-only` into ~/.cache/trivy (or the configured cache dir), or set "

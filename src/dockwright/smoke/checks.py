@@ -120,9 +120,12 @@ def hardening_problems(info: Mapping[str, Any], uids: list[int], uid: int | None
     problems = []
     if any(u == 0 for u in uids):
         problems.append(f"runs processes as root (uids {sorted(set(uids))})")
-    user = info["Config"].get("User") or ""
-    if uid is not None and user.split(":")[0] != str(uid):
+    user = (info["Config"].get("User") or "").split(":")[0]
+    if uid is not None and (user.isdigit() or not user) and user != str(uid):
         problems.append(f"user is {user or 'root'!r}, expected {uid}")
+    elif uid is not None and (others := sorted({u for u in uids if u != uid})):
+        # A user name (`USER node`): what counts is the uid its processes run as.
+        problems.append(f"user {user!r} runs processes as uids {others}, expected {uid}")
     if host.get("ReadonlyRootfs") is not True:
         problems.append("root filesystem is writable")
     options = host.get("SecurityOpt") or ()

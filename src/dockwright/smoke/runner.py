@@ -147,13 +147,20 @@ def fresh_env(project: Project, path: Path, env: str, settings: SmokeSettings) -
     return parsed.values()
 
 
-def _build_prod(project: Project) -> dict[str, str]:
-    """The prod images through the build task's own functions; returns the image
-    each service got (`repository:tag`)."""
+def _build_prod(project: Project, env_file: Path) -> dict[str, str]:
+    """The prod images through the build task's own functions, the compose files read
+    with the run's fresh .env; returns the image each service got (`repository:tag`)."""
     from dockwright.tasks.build import execute, make_plan  # task-level: see _stack_tasks
 
     plan = make_plan(
-        project, [], target="prod", platform="", builder="", ca_bundle="", no_cache=False
+        project,
+        [],
+        target="prod",
+        platform="",
+        builder="",
+        ca_bundle="",
+        no_cache=False,
+        env_file=env_file,
     )
     result = execute(plan, project, quiet=True)
     failed = [s.service for s in result.services if not s.ok]
@@ -250,7 +257,7 @@ class Smoke:
             values = fresh_env(self.project, env_file, self.env, self.settings)
         self.values = {**values, "RUN_ID": self.run_id, "ENV": self.env, "VERSION": version}
         with run.step(f"build ({self.env})") as detail:
-            built = _build_prod(self.project) if self.env == "prod" else {}
+            built = _build_prod(self.project, env_file) if self.env == "prod" else {}
             tag = next(iter(built.values())).rsplit(":", 1)[1] if built else ""
             tasks = _stack_tasks()
             plan = tasks.plan_up(

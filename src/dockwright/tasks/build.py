@@ -6,6 +6,7 @@ import json
 import os
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
@@ -52,9 +53,10 @@ def make_plan(
     tags: tuple[str, ...] | None = None,
     version: str | None = None,
     registry_url: str | None = None,
+    env_file: Path | None = None,
 ) -> BuildPlan:
     s = project.settings
-    services = select(repo.load_services(project), names, buildable=True)
+    services = select(repo.load_services(project, env_file=env_file), names, buildable=True)
     ca = repo.ca_bundle(ca_bundle, project)
     return plan_build(
         services,

@@ -18,7 +18,7 @@ from dockwright import scan as lib
 from dockwright.compose import select
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
-from dockwright.errors import ConfigError, ScannerUnavailableError
+from dockwright.errors import ConfigError, ScannerUnavailableError, VulnerabilityDatabaseError
 from dockwright.scan import runner, scout, trivy
 from dockwright.scan.gate import IGNORE_FILE
 from dockwright.scan.model import Kind, ScanResult, Severity
@@ -53,7 +53,13 @@ _SETTINGS_TYPES: dict[str, tuple[type, ...]] = {
     "fail_on": (str,),
     "ignore_file": (str,),
     "release_kinds": (list,),
+    "vulnerabilities": (str,),
 }
+# `vulnerabilities`: "required" (default) fails the scan when no vulnerability database
+# can be had; "optional" (for runners that cannot reach one) scans the rest and warns.
+# The environment variable wins over the setting, so an offline runner can say it.
+VULNERABILITIES_ENV = "DOCKWRIGHT_SCAN_VULNERABILITIES"
+VULNERABILITY_MODES = ("required", "optional")
 # The same default as `invoke release`'s gate: one key, one meaning.
 DEFAULT_FAIL_ON = "critical"
 
@@ -68,6 +74,7 @@ class ScanPlan:
     dockerfiles: tuple[str, ...]
     fail_on: Severity | None
     ignore_file: Path
+    vulnerabilities_optional: bool = False
 
 
 def scan_settings(project: Project, *, scanner: str, fail_on: str) -> dict[str, Any]:
@@ -86,6 +93,13 @@ def scan_settings(project: Project, *, scanner: str, fail_on: str) -> dict[str, 
         raise ConfigError(f"scanner {raw['scanner']!r}; use scout, trivy or auto")
     raw["fail_on"] = fail_on or raw.get("fail_on", DEFAULT_FAIL_ON)
     raw.pop("release_kinds", None)
+    mode = os.environ.get(VULNERABILITIES_ENV) or raw.get("vulnerabilities", "required")
+    source = (
+        VULNERABILITIES_ENV if os.environ.get(VULNERABILITIES_ENV) else f"{where}.vulnerabilities"
+    )
+    if mode not in VULNERABILITY_MODES:
+        raise ConfigError(f"{source}: {mode!r}; use required or optional")
+    raw["vulnerabilities"] = mode
     for key in ("trivy", "cache_dir", "ignore_file"):
         if key in raw:  # relative paths are the repository's, wherever invoke runs
             raw[key] = str(project.root / Path(raw[key]).expanduser())
@@ -111,6 +125,7 @@ def make_plan(
     raw = scan_settings(project, scanner=scanner, fail_on=fail_on)
     threshold = str(raw.pop("fail_on"))
     ignore_file = Path(raw.pop("ignore_file", project.root / IGNORE_FILE))
+    optional = raw.pop("vulnerabilities") == "optional"
     services = select(repo.load_services(project), names, buildable=True)
     files = dict.fromkeys(_shown(s.build.dockerfile) for s in services if s.build)
     return ScanPlan(
@@ -120,6 +135,7 @@ def make_plan(
         dockerfiles=tuple(files) if dockerfiles else (),
         fail_on=None if threshold.lower() == "none" else _severity(threshold),
         ignore_file=ignore_file,
+        vulnerabilities_optional=optional,
     )
 
 
@@ -170,7 +186,7 @@ def run_scans(plan: ScanPlan) -> tuple[list[ScanResult], list[ScannerUnavailable
         with console.status(f"scanning {target}"):
             try:
                 if kind == "image":
-                    results += lib.scan_image(target, plan.settings, kinds=plan.kinds)
+                    results += _scan_image(plan, target)
                 else:
                     results.append(lib.scan_dockerfile(target, plan.settings))
             except ScannerUnavailableError as error:
@@ -178,6 +194,29 @@ def run_scans(plan: ScanPlan) -> tuple[list[ScanResult], list[ScannerUnavailable
                 scanner = plan.settings.scanner
                 results.append(ScanResult.not_run(image=target, scanner=scanner, reason=str(error)))
     return results, problems
+
+
+def _scan_image(plan: ScanPlan, image: str) -> list[ScanResult]:
+    """One image's scans; with `vulnerabilities = "optional"`, a missing vulnerability
+    database leaves a not-run result for that kind and the other kinds still run."""
+    try:
+        return list(lib.scan_image(image, plan.settings, kinds=plan.kinds))
+    except VulnerabilityDatabaseError as error:
+        if not plan.vulnerabilities_optional:
+            raise
+        skipped = ScanResult.not_run(
+            image=image, scanner=plan.settings.scanner, reason=f"{error} ({OPTIONAL_NOTE})"
+        )
+        rest = tuple(k for k in plan.kinds if k != "vulnerability")
+        return [skipped, *(lib.scan_image(image, plan.settings, kinds=rest) if rest else [])]
+
+
+OPTIONAL_NOTE = "vulnerabilities = optional: the gate ran without them"
+
+
+def not_run_warnings(results: list[ScanResult]) -> list[str]:
+    """One warning line per scan that did not run but did not stop the gate."""
+    return [f"warning: {r.reason}" for r in results if not r.ran]
 
 
 def render(fmt: str, results: list[ScanResult], verdict: lib.GateVerdict) -> str:
@@ -253,6 +292,8 @@ def scan(
         return
     results, verdict = gate(plan, project, format_=format_, output=output)
     publish(results, verdict, format_, output, project)
+    for line in not_run_warnings(results):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     lib.check(verdict)
 
 
