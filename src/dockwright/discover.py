@@ -29,6 +29,9 @@ from typing import Any
 
 import yaml
 
+from dockwright.dockerfile import Stage, parse_stages
+from dockwright.masking import looks_secret
+
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 # Written by init beside the base file: the `build:` of image-only services (see `root_build`).
 OVERRIDE = "compose.dockwright.yaml"
@@ -38,21 +41,8 @@ PROD_VARIANTS = ("prod", "production")
 # Stage names that mean "development" in the wild, in order of preference.
 DEV_STAGES = ("dev", "development", "develop", "devel", "local", "debug")
 _VARIANT = re.compile(r"(?:docker-)?compose[.-]([A-Za-z]+)\.ya?ml")
-_FROM = re.compile(r"\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*", re.I)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INNER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?", re.S)
-# Name parts that make a variable a secret (POSTGRES_PASSWORD, API_KEY, GITHUB_TOKEN).
-SECRET_PART = re.compile(r"PASSW(OR)?D|PASS|PWD|SECRETS?|TOKEN|(API)?KEY|CREDENTIALS?|PRIVATE|SALT")
-# ...unless the variable names where the secret is, not the secret itself.
-NOT_SECRET_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_ID", "_NAME", "_LENGTH")
-
-
-def looks_secret(name: str) -> bool:
-    """`POSTGRES_PASSWORD`, `API_KEY`, `SECRET_KEY_BASE` yes; `PASSWORD_FILE`, `KEYBOARD` no."""
-    upper = name.upper()
-    if upper.endswith(NOT_SECRET_SUFFIXES):
-        return False
-    return any(SECRET_PART.fullmatch(part) for part in re.split(r"[_\W]+", upper))
 
 
 # -- compose files ------------------------------------------------------------
@@ -211,32 +201,6 @@ def mask_references(text: str, marker: str = "\0") -> str:
 
 
 # -- Dockerfiles and builds -----------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Stage:
-    """One `FROM` of a Dockerfile: its `AS` name ("" if none), base and line."""
-
-    name: str
-    base: str
-    line: int
-
-
-def parse_stages(text: str) -> tuple[Stage, ...]:
-    """The stages of a Dockerfile in order (continuation lines joined)."""
-    stages, pending, start = [], "", 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not pending and line.lstrip().startswith("#"):
-            continue
-        if not pending:
-            start = number
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        full, pending = pending + line, ""
-        if m := _FROM.fullmatch(full):
-            stages.append(Stage(name=m[2] or "", base=m[1], line=start))
-    return tuple(stages)
 
 
 @dataclass(frozen=True, kw_only=True)

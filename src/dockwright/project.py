@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dockwright import versions
 from dockwright.build import Provenance
 from dockwright.compose import (
     Service,
@@ -17,7 +18,7 @@ from dockwright.compose import (
 from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
-from dockwright.errors import ConfigError, VersionError
+from dockwright.errors import ConfigError
 
 CA_ENV = ("DOCKWRIGHT_CA_BUNDLE", "SSL_CERT_FILE", "PIP_CERT")
 
@@ -49,13 +50,11 @@ def load_services(
 
 
 def read_version(project: Project) -> str:
+    """The settings' VERSION file, checked as a semantic version (`versions.read_version`)."""
     path = project.path(project.settings.version_file)
-    if not path.is_file():
+    if not path.is_file():  # a repository not set up yet: a settings problem, exit 2
         raise ConfigError(f"{path} does not exist; create it with a version such as 0.1.0")
-    text = path.read_text(encoding="utf-8").strip()
-    if not text:
-        raise VersionError(f"{path} is empty; write a version such as 0.1.0")
-    return text.removeprefix("v")
+    return str(versions.read_version(path))
 
 
 def provenance(project: Project, version: str | None = None) -> Provenance:

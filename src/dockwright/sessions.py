@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import nox
 
 import dockwright
+from dockwright.engine import git
 
 if TYPE_CHECKING:
     from dockwright.compose import Service
@@ -48,7 +48,6 @@ PLAYWRIGHT = "playwright==1.65.2"
 ENTRY_POINTS = frozenset({"noxfile.py"})
 MYPY_FILES = ("mypy.ini", ".mypy.ini")
 # The repository's files as git sees them: tracked, or new and not ignored.
-GIT_FILES = ("git", "ls-files", "--cached", "--others", "--exclude-standard", "--")
 # Folders (besides hidden ones) that hold no sources of the repository's own:
 # skipped when looking for Python files outside a git work tree.
 NOT_SOURCES = frozenset({"node_modules", "venv", "__pycache__", "site-packages"})
@@ -67,6 +66,7 @@ class Layout:
     mypy_config: str | None
     workflows: tuple[str, ...]
     dockerfiles: tuple[str, ...]
+    import_contracts: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +96,11 @@ def lint_steps(layout: Layout) -> list[Step]:
     else:
         why = "no mypy configuration ([tool.mypy], mypy.ini or setup.cfg [mypy])"
         steps.append(Step(tool="mypy", skipped=why if layout.python else no_python))
+    if layout.python and layout.import_contracts:
+        steps.append(Step(tool="import-linter", argv=("lint-imports",)))
+    else:
+        why = "no import-linter contracts ([tool.importlinter] or .importlinter)"
+        steps.append(Step(tool="import-linter", skipped=why if layout.python else no_python))
     if layout.workflows:
         # --offline: no GitHub API calls (its online audits need a token and the network).
         steps += [
@@ -122,6 +127,7 @@ def read_layout(root: Path, dockerfiles: list[str]) -> Layout:
     return Layout(
         python=has_python(root),
         mypy_config=mypy_config(root),
+        import_contracts=import_contracts(root),
         workflows=tuple(workflows),
         dockerfiles=tuple(dockerfiles),
     )
@@ -136,13 +142,9 @@ def has_python(root: Path) -> bool:
 
 def python_files(root: Path) -> list[str]:
     """The repository's .py/.pyi files: git's view (ignored files left out), else a walk."""
-    try:
-        argv = [*GIT_FILES, "*.py", "*.pyi"]
-        proc = subprocess.run(argv, cwd=root, capture_output=True, text=True)
-    except OSError:  # no git on PATH
-        proc = None
-    if proc is not None and proc.returncode == 0:
-        return proc.stdout.splitlines()
+    listed = git.listed_files(root, "*.py", "*.pyi")
+    if listed is not None:
+        return listed
     found = []
     for pattern in ("*.py", "*.pyi"):
         for path in root.rglob(pattern):
@@ -165,6 +167,15 @@ def mypy_config(root: Path) -> str | None:
         lines = setup_cfg.read_text(encoding="utf-8").splitlines()
         if any(line.strip() == "[mypy]" for line in lines):
             return "setup.cfg [mypy]"
+    return None
+
+
+def import_contracts(root: Path) -> str | None:
+    """Where the repository writes its import-linter contracts, or None (lint skips it)."""
+    if (root / ".importlinter").is_file():
+        return ".importlinter"
+    if "importlinter" in _toml(root / "pyproject.toml").get("tool", {}):
+        return "pyproject.toml [tool.importlinter]"
     return None
 
 

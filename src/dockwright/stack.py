@@ -21,8 +21,8 @@ from typing import Any, Literal
 from rich.table import Table
 
 from dockwright.compose import ENVIRONMENTS, split_image
-from dockwright.envfile import mask
 from dockwright.errors import ConfigError
+from dockwright.masking import looks_secret, mask, mask_url_passwords
 
 ENV_VARIABLE = "DOCKWRIGHT_ENV"
 LOG_TAIL = 50
@@ -33,8 +33,6 @@ BUDGET_SLACK = 5.0
 # Health verdicts come from the engine's own probe log, so polling faster buys
 # nothing but load (each poll is a docker CLI call).
 POLL_INTERVAL = 0.5
-_SECRET_KEY = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)$", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)", re.I)
 
 
 def default_env(environ: Mapping[str, str], explicit: str = "") -> str:
@@ -419,7 +417,7 @@ def source_mounts(config: Mapping[str, Any], root: Path) -> list[tuple[str, str]
 def _mask_text(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, mask(secret))
-    return _URL_PASSWORD.sub(lambda m: m["head"] + mask(m["pw"]), text)
+    return mask_url_passwords(text)
 
 
 def mask_config(config: Any, secrets: Iterable[str], *, _key: str = "") -> Any:
@@ -431,9 +429,9 @@ def mask_config(config: Any, secrets: Iterable[str], *, _key: str = "") -> Any:
     if isinstance(config, list):
         return [mask_config(v, ordered, _key=_key) for v in config]
     if isinstance(config, str):
-        if _SECRET_KEY.search(_key) and config:
+        if looks_secret(_key) and config:
             return mask(config)
-        if "=" in config and _SECRET_KEY.search(config.split("=", 1)[0]):
+        if "=" in config and looks_secret(config.split("=", 1)[0]):
             name, value = config.split("=", 1)
             return f"{name}={mask(value)}"
         return _mask_text(config, ordered)

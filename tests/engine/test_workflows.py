@@ -237,7 +237,9 @@ class TestLintJob:
         assert [c.argv for c in steps] == [("nox", "-s", "lint")]
         venv_bin = str(Path(sys.executable).parent)
         missing = [
-            t for t in ("zizmor", "actionlint", "hadolint") if not shutil.which(t, path=venv_bin)
+            t
+            for t in ("zizmor", "actionlint", "hadolint", "lint-imports")
+            if not shutil.which(t, path=venv_bin)
         ]
         assert not missing, (
             f"{', '.join(missing)} not installed in {venv_bin}; "
@@ -246,7 +248,8 @@ class TestLintJob:
         # Every tool has something to lint in this repository: none is skipped.
         plan = sessions.lint_steps(sessions.read_layout(ROOT, sessions.find_dockerfiles(ROOT)))
         assert [s.tool for s in plan if s.skipped] == []
-        assert {"ruff check", "mypy", "zizmor", "actionlint", "hadolint"} <= {s.tool for s in plan}
+        tools = {"ruff check", "mypy", "import-linter", "zizmor", "actionlint", "hadolint"}
+        assert tools <= {s.tool for s in plan}
         env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
         for step in steps:
             argv = [sys.executable, "-m", step.argv[0], *step.args, "--no-venv", "--no-install"]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dockwright.composelint import (
+from dockwright.errors import ConfigError
+from dockwright.policy import expectations_from
+from dockwright.policy.compose import (
     NARROW,
     PASS_ONE,
     Finding,
@@ -20,8 +22,6 @@ from dockwright.composelint import (
     split_port,
     under_home,
 )
-from dockwright.errors import ConfigError
-from dockwright.policy import expectations_from
 from tests.conftest import ROOT
 
 WAIVER = "public behind the load balancer on purpose"

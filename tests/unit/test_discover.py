@@ -20,21 +20,20 @@ from dockwright.config import load_project, parse_settings
 from dockwright.discover import (
     ComposeLayout,
     ServiceInfo,
-    Stage,
     Variable,
     choose_targets,
     compose_variables,
     discover_services,
     find_compose_files,
-    looks_secret,
     mask_references,
-    parse_stages,
     references,
     substitute,
     with_defaults,
 )
+from dockwright.dockerfile import Stage, parse_stages
 from dockwright.envfile import parse_rules
 from dockwright.errors import ConfigError
+from dockwright.masking import looks_secret
 
 
 def write(path: Path, text: str) -> Path:

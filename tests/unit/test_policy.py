@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
+from dockwright.dockerfile import base_images
 from dockwright.errors import ConfigError
-from dockwright.policy import (
+from dockwright.policy.rules import (
     NS,
     RULES,
     Evidence,
     Expectations,
     Verdict,
-    base_images,
     evaluate,
     expectations_from,
     is_pinned,

@@ -72,6 +72,7 @@ NO_PYTHON = "no Python files in this repository"
 NO_MYPY = "no mypy configuration ([tool.mypy], mypy.ini or setup.cfg [mypy])"
 NO_WORKFLOWS = "no .github/workflows/*.yml"
 NO_BUILDS = "no compose service with a build: section"
+NO_CONTRACTS = "no import-linter contracts ([tool.importlinter] or .importlinter)"
 
 
 class TestLintSteps:
@@ -83,7 +84,8 @@ class TestLintSteps:
             pytest.param(
                 {
                     "pyproject.toml": '[project]\nname = "app"\n[tool.ruff]\nline-length = 88\n'
-                    '[tool.mypy]\nfiles = ["src"]\n',
+                    '[tool.mypy]\nfiles = ["src"]\n'
+                    '[tool.importlinter]\nroot_package = "app"\n',
                     "src/app/__init__.py": "",
                     ".github/workflows/ci.yml": WORKFLOW,
                     ".github/workflows/release.yaml": WORKFLOW,
@@ -94,6 +96,7 @@ class TestLintSteps:
                     "ruff check",
                     "ruff format --check",
                     "mypy",
+                    "lint-imports",
                     "zizmor --offline .github/workflows/ci.yml .github/workflows/release.yaml",
                     "actionlint .github/workflows/ci.yml .github/workflows/release.yaml",
                     "hadolint docker/app.Dockerfile",
@@ -107,6 +110,7 @@ class TestLintSteps:
                     "ruff check",
                     "ruff format --check",
                     f"mypy: skipped, {NO_MYPY}",
+                    f"import-linter: skipped, {NO_CONTRACTS}",
                     f"zizmor: skipped, {NO_WORKFLOWS}",
                     f"actionlint: skipped, {NO_WORKFLOWS}",
                     "hadolint Dockerfile",
@@ -131,6 +135,7 @@ class TestLintSteps:
                 [
                     f"ruff: skipped, {NO_PYTHON}",
                     f"mypy: skipped, {NO_PYTHON}",
+                    f"import-linter: skipped, {NO_PYTHON}",
                     f"zizmor: skipped, {NO_WORKFLOWS}",
                     f"actionlint: skipped, {NO_WORKFLOWS}",
                     "hadolint api/build/Dockerfile.prod web/Containerfile",
@@ -143,6 +148,7 @@ class TestLintSteps:
                 [
                     f"ruff: skipped, {NO_PYTHON}",
                     f"mypy: skipped, {NO_PYTHON}",
+                    f"import-linter: skipped, {NO_PYTHON}",
                     f"zizmor: skipped, {NO_WORKFLOWS}",
                     f"actionlint: skipped, {NO_WORKFLOWS}",
                     f"hadolint: skipped, {NO_BUILDS}",
@@ -164,7 +170,7 @@ class TestLintSteps:
     def test_one_line_per_tool(self) -> None:
         layout = Layout(python=False, mypy_config=None, workflows=(), dockerfiles=())
         tools = [s.tool for s in lint_steps(layout)]
-        assert tools == ["ruff", "mypy", "zizmor", "actionlint", "hadolint"]
+        assert tools == ["ruff", "mypy", "import-linter", "zizmor", "actionlint", "hadolint"]
 
     def test_dockerfile_outside_the_repository_stays_absolute(self, tmp_path: Path) -> None:
         other = tmp_path / "other"

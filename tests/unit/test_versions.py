@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import semver
 
-from dockwright.errors import VersionError
+from dockwright.config import Project, load_project
+from dockwright.errors import ConfigError, VersionError
+from dockwright.project import read_version as project_version
 from dockwright.versions import (
     bump_table,
     next_version,
@@ -233,3 +235,25 @@ class TestVersionFile:
         assert str(info.value) == (
             f"{path}: 'abc' is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. 1.4.2)"
         )
+
+
+class TestProjectVersion:
+    """One reader of VERSION: the project's is `read_version` with the settings' path."""
+
+    def _project(self, tmp_path: Path, text: str | None) -> Project:
+        (tmp_path / "pyproject.toml").write_text('[tool.dockwright]\nproject = "p"\n')
+        if text is not None:
+            (tmp_path / "VERSION").write_text(text)
+        return load_project(tmp_path)
+
+    def test_a_leading_v_and_whitespace_are_dropped(self, tmp_path: Path) -> None:
+        assert project_version(self._project(tmp_path, "v1.4.2\n")) == "1.4.2"
+
+    @pytest.mark.parametrize("text", ["1.4", "", "latest"])
+    def test_not_a_semantic_version_is_refused(self, tmp_path: Path, text: str) -> None:
+        with pytest.raises(VersionError, match="is not a semantic version"):
+            project_version(self._project(tmp_path, text))
+
+    def test_missing_file_is_a_settings_error(self, tmp_path: Path) -> None:
+        with pytest.raises(ConfigError, match="VERSION does not exist; create it with a version"):
+            project_version(self._project(tmp_path, None))

@@ -100,3 +100,14 @@ def version_tags(root: Path) -> list[str]:
 def git_dir(root: Path) -> Path:
     """The repository's git folder (`.git`, or elsewhere for a worktree)."""
     return (root / _git(root, "rev-parse", "--git-dir")).resolve()
+
+
+def listed_files(root: Path, *patterns: str) -> list[str] | None:
+    """Files git tracks or would track (ignored ones left out) matching `patterns`;
+    None when git cannot say (no git, not a repository)."""
+    argv = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *patterns]
+    try:
+        proc = subprocess.run(argv, cwd=root, capture_output=True, text=True)
+    except OSError:  # no git on PATH
+        return None
+    return proc.stdout.splitlines() if proc.returncode == 0 else None

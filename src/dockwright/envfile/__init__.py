@@ -55,9 +55,10 @@ The package: `_model` holds Problem, EnvVar, EnvFile, Rule and `mask`;
 """
 
 from dockwright.envfile._generate import generate_env, write_env_file
-from dockwright.envfile._model import EnvFile, Problem, Rule, mask
+from dockwright.envfile._model import EnvFile, Problem, Rule
 from dockwright.envfile._rules import parse_rules, validate
 from dockwright.envfile._syntax import parse_env_text
+from dockwright.masking import mask
 
 __all__ = [
     "EnvFile",

@@ -69,8 +69,3 @@ class Rule:
     """The raw lines (comments, blanks) between the previous variable and this one."""
     source: str = ""
     """The assignment as written (all its lines); generate_env copies it, so ${...} stay live."""
-
-
-def mask(value: str) -> str:
-    """Stand-in for a secret value: fixed-width, so not even its length shows."""
-    return "********" if value else ""

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import semver
 
-from dockwright.discover import looks_secret
-from dockwright.envfile._model import EnvFile, Problem, Rule, mask
+from dockwright.envfile._model import EnvFile, Problem, Rule
 from dockwright.envfile._syntax import _NEWLINE_RE, _read, parse_env_text
 from dockwright.errors import ConfigError
+from dockwright.masking import looks_secret, mask
 
 TYPES: tuple[str, ...] = ("str", "int", "port", "url", "postgres-url", "semver", "enum")
 NUMERIC_TYPES: tuple[str, ...] = ("int", "port")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from dockwright.engine.scanners import run_scanner
 from dockwright.engine.tools import find_tool
 from dockwright.errors import ScannerUnavailableError
 from dockwright.scan import scout, trivy
@@ -64,7 +64,7 @@ def scout_problem(settings: ScannerSettings, env: Mapping[str, str] | None = Non
     env = os.environ if env is None else env
     argv = scout.version_command(settings.docker)
     try:
-        proc = _run(argv, timeout=60, what="docker scout version")
+        proc = run_scanner(argv, timeout=60, what="docker scout version")
     except ScannerUnavailableError as error:
         return str(error)
     if proc.returncode != 0:
@@ -110,7 +110,7 @@ def scan_with_trivy(
         cache_dir=settings.cache_dir,
         offline=settings.offline,
     )
-    proc = _run(argv, timeout=settings.timeout, what=f"trivy scanning {image}")
+    proc = run_scanner(argv, timeout=settings.timeout, what=f"trivy scanning {image}")
     if proc.returncode != 0:
         raise trivy.failure(proc.returncode, proc.stderr, image=image, kinds=kinds)
     return trivy.parse_report(proc.stdout, image=image, kinds=kinds)
@@ -122,7 +122,7 @@ def scan_dockerfile(path: str | Path, settings: ScannerSettings) -> ScanResult:
     if not Path(target).exists():
         raise ScannerUnavailableError(f"cannot scan {target}: no such file or folder")
     argv = trivy.config_command(find_trivy(settings), target, cache_dir=settings.cache_dir)
-    proc = _run(argv, timeout=settings.timeout, what=f"trivy checking {target}")
+    proc = run_scanner(argv, timeout=settings.timeout, what=f"trivy checking {target}")
     if proc.returncode != 0:
         raise trivy.failure(proc.returncode, proc.stderr, image=target, kinds=("misconfig",))
     return trivy.parse_report(proc.stdout, image=target, kinds=("misconfig",))
@@ -133,31 +133,12 @@ def scan_with_scout(image: str, settings: ScannerSettings) -> ScanResult:
     with tempfile.TemporaryDirectory(prefix="dockwright-scout-") as folder:
         report = Path(folder) / "report.sarif.json"
         argv = scout.cves_command(settings.docker, image, output=str(report))
-        proc = _run(argv, timeout=settings.timeout, what=f"docker scout scanning {image}")
+        proc = run_scanner(argv, timeout=settings.timeout, what=f"docker scout scanning {image}")
         # Scout may print its login notice and still exit 0: only a written
         # report counts as a scan.
         if proc.returncode not in (0, scout.FOUND_EXIT_CODE) or not report.is_file():
             raise scout.failure(proc.returncode, proc.stdout + proc.stderr, image=image)
         return scout.parse_sarif(report.read_text(encoding="utf-8"), image=image)
-
-
-def _run(argv: Sequence[str], *, timeout: float, what: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except FileNotFoundError as error:
-        raise ScannerUnavailableError(
-            f"{argv[0]} not found ({what}); install it or fix the configured path"
-        ) from error
-    except PermissionError as error:
-        raise ScannerUnavailableError(
-            f"{argv[0]} is not executable ({what}); fix its permissions or the configured path"
-        ) from error
-    except subprocess.TimeoutExpired as error:
-        raise ScannerUnavailableError(
-            f"{what} did not finish within {timeout:.0f}s; raise the scan timeout"
-        ) from error
 
 
 def _docker_config(env: Mapping[str, str]) -> Mapping[str, Any]:

@@ -150,7 +150,7 @@ def fresh_env(project: Project, path: Path, env: str, settings: SmokeSettings) -
 def _build_prod(project: Project, env_file: Path) -> dict[str, str]:
     """The prod images through the build task's own functions, the compose files read
     with the run's fresh .env; returns the image each service got (`repository:tag`)."""
-    from dockwright.tasks.build import execute, make_plan  # task-level: see _stack_tasks
+    from dockwright.flows.build import execute, make_plan
 
     plan = make_plan(
         project,
@@ -162,7 +162,7 @@ def _build_prod(project: Project, env_file: Path) -> dict[str, str]:
         no_cache=False,
         env_file=env_file,
     )
-    result = execute(plan, project, quiet=True)
+    result = execute(plan, project)
     failed = [s.service for s in result.services if not s.ok]
     if failed:
         raise BuildError(f"build failed for {', '.join(failed)}; see build/report.json")

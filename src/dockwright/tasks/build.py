@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from contextlib import ExitStack
-from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright import project as repo
-from dockwright.build import BuildPlan, check_cache_export, plan_build, plan_json
-from dockwright.buildrun import BuildResult, run_plan
-from dockwright.compose import select
+from dockwright.build import BuildPlan, plan_json
+from dockwright.buildrun import BuildResult
 from dockwright.config import Project, RegistrySettings, load_project
-from dockwright.engine import docker as engine
 from dockwright.errors import BuildError
+from dockwright.flows.build import make_plan
+from dockwright.flows.env import env_path
 from dockwright.publish import Publisher, push_attempts, tag_kinds
-from dockwright.report import live_table, result_table, write_reports
+from dockwright.report import result_table
+from dockwright.tasks._build import execute
 from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks._env import require_valid_env
+from dockwright.tasks._policy import run_checks
 from dockwright.tasks._registry import publisher, push_items, registry_settings
-from dockwright.tasks.check import run_checks
-from dockwright.tasks.env import env_path, require_valid_env
 
 HELP = {
     "all": "build every service with a build: section (the default when none is named)",
@@ -39,69 +37,6 @@ HELP = {
     "ca_bundle": "CA bundle passed to builds as the BuildKit secret `ca`",
     "no_check": "skip the image policy gate after building",
 }
-
-
-def make_plan(
-    project: Project,
-    names: list[str],
-    *,
-    target: str,
-    platform: str,
-    builder: str,
-    ca_bundle: str,
-    no_cache: bool,
-    tags: tuple[str, ...] | None = None,
-    version: str | None = None,
-    registry_url: str | None = None,
-    env_file: Path | None = None,
-) -> BuildPlan:
-    s = project.settings
-    services = select(repo.load_services(project, env_file=env_file), names, buildable=True)
-    ca = repo.ca_bundle(ca_bundle, project)
-    return plan_build(
-        services,
-        target=target,
-        prov=repo.provenance(project, version),
-        project=project.name,
-        platform=platform or s.build.platform,
-        builder=builder or s.build.builder,
-        tags=tags,
-        stage_map=s.targets,
-        extra_labels=s.build.labels,
-        secret_files={"ca": ca} if ca else {},
-        cache_from=s.build.cache_from,
-        cache_to=s.build.cache_to,
-        no_cache=no_cache,
-        registry=registry_url,
-    )
-
-
-def execute(plan: BuildPlan, project: Project, *, quiet: bool) -> BuildResult:
-    """Run the plan with a live line per service; write the reports."""
-    engine.ensure_engine()
-    check_cache_export(plan, engine.builder_driver(plan.builder))
-    workdir = project.root / "build"
-    if quiet:
-        result = run_plan(plan, workdir, lambda _p: None)
-    else:
-        from rich.live import Live  # only when building: keeps `invoke --list` fast
-
-        with Live(console=console, refresh_per_second=4, transient=True) as live:
-            last = [0.0]
-
-            def update(progress: object) -> None:
-                now = time.monotonic()
-                if now - last[0] > 0.25:
-                    last[0] = now
-                    live.update(live_table(progress, now))  # type: ignore[arg-type]
-
-            result = run_plan(plan, workdir, update)
-    write_reports(
-        result.as_dict(),
-        workdir / "report.json",
-        plan.images[0].labels.get("org.opencontainers.image.version", ""),
-    )
-    return result
 
 
 def _print_plan(plan: BuildPlan, project: Project) -> None:

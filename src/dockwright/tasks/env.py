@@ -3,83 +3,28 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
-from pathlib import Path
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.config import Project, load_project
+from dockwright.config import load_project
 from dockwright.envfile import (
-    Problem,
     generate_env,
     parse_env_text,
     parse_rules,
-    validate,
     write_env_file,
 )
 from dockwright.errors import EnvFileError
+from dockwright.flows.env import env_path, env_problems, shown
 from dockwright.tasks._common import console, guarded
+from dockwright.tasks._env import count, report
 
 HELP = {
     "env_file": "the env file (default from settings: .env)",
     "force": "replace an existing file (it is kept as .env.bak-<time>)",
     "dry_run": "print the file that would be written, secrets masked; write nothing",
 }
-
-
-def shown(path: Path) -> str:
-    """A path as people typed it: relative to the current folder when inside it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def env_path(project: Project, env_file: str = "") -> Path:
-    return project.path(env_file or project.settings.env_file)
-
-
-def env_problems(project: Project, env: Path) -> list[Problem]:
-    """Every problem of `env` against .env.example's rules; [] without .env.example."""
-    example = project.path(project.settings.env_example)
-    if not example.is_file():
-        return []
-    rules = parse_rules(example.read_text(encoding="utf-8"), shown(example))
-    if not env.is_file():
-        raise EnvFileError(
-            f"{shown(env)} does not exist; write one from {shown(example)} with `invoke env.init`"
-        )
-    parsed = parse_env_text(env.read_text(encoding="utf-8"), shown(env))
-    return validate(parsed, rules, example_filename=shown(example))
-
-
-def report(problems: list[Problem]) -> int:
-    """Print problems, one `FILE:LINE VARIABLE: message` line each; return the error count."""
-    for p in problems:
-        if p.level == "warning":
-            console.print(str(replace(p, message=f"warning: {p.message}")), style="yellow")
-        else:
-            console.print(str(p), style="red", markup=False, highlight=False)
-    return sum(p.level == "error" for p in problems)
-
-
-def require_valid_env(project: Project, env: Path, *, missing_ok: bool = False) -> None:
-    """Stop (EnvFileError) when `env` breaks the rules; what every container-starting
-    task runs first. `missing_ok`: a missing file is fine (builds need no .env)."""
-    if missing_ok and not env.is_file():
-        return
-    errors = report(env_problems(project, env))
-    if errors:
-        raise EnvFileError(
-            f"{shown(env)} has {count(errors, 'error')} (listed above); "
-            "fix them, or run `invoke env.check` for details"
-        )
 
 
 @task(help={"env_file": HELP["env_file"]})

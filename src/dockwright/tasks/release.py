@@ -17,6 +17,8 @@ from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError, VersionError
+from dockwright.flows.build import make_plan as make_build_plan
+from dockwright.flows.scan import make_plan, resolve
 from dockwright.publish import push_attempts, tag_kinds
 from dockwright.registry_stack import registry_down, registry_up
 from dockwright.release_attempt import ReleaseAttempt
@@ -24,12 +26,11 @@ from dockwright.report import last_build_tag
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
 from dockwright.tags import Flavor, plan_tags
+from dockwright.tasks._build import execute
 from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks._policy import run_checks
 from dockwright.tasks._registry import destinations, publisher, push_items, registry_settings
-from dockwright.tasks.build import execute
-from dockwright.tasks.build import make_plan as make_build_plan
-from dockwright.tasks.check import run_checks
-from dockwright.tasks.scan import gate, make_plan, resolve
+from dockwright.tasks._scan import gate
 from dockwright.versions import bump_table, next_version, parse_version
 
 

@@ -26,11 +26,12 @@ from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
+from dockwright.flows.env import env_path
 from dockwright.progress import VERTEX
 from dockwright.publish import repository_prefix
 from dockwright.stack import ContainerState, Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
-from dockwright.tasks.env import env_path, require_valid_env
+from dockwright.tasks._env import require_valid_env
 
 HELP = {
     "env": "dev or prod (default: $DOCKWRIGHT_ENV, else dev)",

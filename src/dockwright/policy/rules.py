@@ -7,7 +7,6 @@ verdicts. Each rule can be waived per service only with a written reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,27 +241,3 @@ def evaluate(ev: Evidence, exp: Expectations) -> list[Verdict]:
         )
         for v in verdicts
     ]
-
-
-FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I)
-ARG_LINE = re.compile(r"^\s*ARG\s+(\w+)(?:=(\S+))?", re.I)
-
-
-def base_images(dockerfile_text: str, build_args: dict[str, str] | None = None) -> tuple[str, ...]:
-    """External images the Dockerfile builds FROM (stage references excluded)."""
-    args = dict(build_args or {})
-    stages: set[str] = set()
-    bases: list[str] = []
-    seen_from = False
-    for line in dockerfile_text.splitlines():
-        if (m := ARG_LINE.match(line)) and not seen_from:
-            args.setdefault(m.group(1), (m.group(2) or "").strip("\"'"))
-            continue
-        if m := FROM_LINE.match(line):
-            seen_from = True
-            ref = re.sub(r"\$\{?(\w+)\}?", lambda a: args.get(a.group(1), ""), m.group(1))
-            if ref.lower() not in stages:
-                bases.append(ref)
-            if m.group(2):
-                stages.add(m.group(2).lower())
-    return tuple(dict.fromkeys(bases))

@@ -1,21 +1,25 @@
-"""Unit tests for dockwright.tasks.check: which target and image `check` inspects, and the
+"""Unit tests for dockwright.flows.check: which target and image `check` inspects, and the
 one line it says when that image is not in the engine."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dockwright.errors import ConfigError
-from dockwright.tasks.check import (
+from dockwright.errors import ConfigError, PolicyError
+from dockwright.flows.check import (
+    PolicyOutcome,
     build_command,
     built_image,
     last_build,
     missing_message,
     wanted_target,
 )
+from dockwright.policy import Verdict
+from dockwright.policy.compose import Finding
 
 
 def report(target: str, *services: tuple[str, bool]) -> dict[str, Any]:
@@ -116,3 +120,46 @@ class TestLastBuild:
         path.write_text("{not json")
         with pytest.raises(ConfigError, match=r"is not a build report dockwright can read; run "):
             last_build(path)
+
+
+class TestPolicyOutcome:
+    """The gate's decision and its JSON, without an engine."""
+
+    def verdict(self, rule: str, passed: bool, waived: str = "") -> Verdict:
+        return Verdict(rule=rule, passed=passed, measured=f"{rule}-m", expected="e", waived=waived)
+
+    def finding(self, rule: str, waived: str = "") -> Finding:
+        return Finding(
+            rule=rule,
+            service="db",
+            file="compose.yaml",
+            line=7,
+            message="m",
+            fix="f",
+            waived=waived,
+        )
+
+    def test_passes_with_waived_failures_only(self) -> None:
+        outcome = PolicyOutcome(
+            findings=[self.finding("ports", waived="lab only")],
+            results={"api": [self.verdict("size", True), self.verdict("user", False, "legacy")]},
+        )
+        outcome.raise_if_failing()
+
+    def test_names_every_blocking_finding_and_verdict(self) -> None:
+        outcome = PolicyOutcome(
+            findings=[self.finding("ports")],
+            results={"api": [self.verdict("size", False), self.verdict("user", True)]},
+        )
+        with pytest.raises(PolicyError) as err:
+            outcome.raise_if_failing()
+        assert str(err.value) == "policy failed: db: ports (compose.yaml:7); api: size (size-m)"
+
+    def test_json_keeps_compose_findings_apart_from_services(self) -> None:
+        outcome = PolicyOutcome(
+            findings=[self.finding("ports")], results={"api": [self.verdict("size", True)]}
+        )
+        data = json.loads(outcome.as_json())
+        assert sorted(data) == ["@compose", "api"]
+        assert data["api"][0]["status"] == "PASS" and data["api"][0]["rule"] == "size"
+        assert data["@compose"][0]["rule"] == "ports"

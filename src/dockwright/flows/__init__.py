@@ -1,0 +1,1 @@
+"""Workflows under the tasks: what a command does, reported through callbacks or events."""

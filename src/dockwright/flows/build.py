@@ -1,0 +1,68 @@
+"""The build as a workflow: the plan from the compose files and settings, then one
+bake with per-service progress through `on_update`, and the reports it leaves in
+build/. It never prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dockwright import project as repo
+from dockwright.build import BuildPlan, check_cache_export, plan_build
+from dockwright.buildrun import BuildResult, run_plan
+from dockwright.compose import select
+from dockwright.config import Project
+from dockwright.engine import docker as engine
+from dockwright.progress import BakeProgress
+from dockwright.report import write_reports
+
+
+def make_plan(
+    project: Project,
+    names: list[str],
+    *,
+    target: str,
+    platform: str,
+    builder: str,
+    ca_bundle: str,
+    no_cache: bool,
+    tags: tuple[str, ...] | None = None,
+    version: str | None = None,
+    registry_url: str | None = None,
+    env_file: Path | None = None,
+) -> BuildPlan:
+    s = project.settings
+    services = select(repo.load_services(project, env_file=env_file), names, buildable=True)
+    ca = repo.ca_bundle(ca_bundle, project)
+    return plan_build(
+        services,
+        target=target,
+        prov=repo.provenance(project, version),
+        project=project.name,
+        platform=platform or s.build.platform,
+        builder=builder or s.build.builder,
+        tags=tags,
+        stage_map=s.targets,
+        extra_labels=s.build.labels,
+        secret_files={"ca": ca} if ca else {},
+        cache_from=s.build.cache_from,
+        cache_to=s.build.cache_to,
+        no_cache=no_cache,
+        registry=registry_url,
+    )
+
+
+def execute(
+    plan: BuildPlan, project: Project, on_update: Callable[[BakeProgress], None] = lambda _p: None
+) -> BuildResult:
+    """Run the plan (`on_update` gets the progress as it changes); write the reports."""
+    engine.ensure_engine()
+    check_cache_export(plan, engine.builder_driver(plan.builder))
+    workdir = project.root / "build"
+    result = run_plan(plan, workdir, on_update)
+    write_reports(
+        result.as_dict(),
+        workdir / "report.json",
+        plan.images[0].labels.get("org.opencontainers.image.version", ""),
+    )
+    return result

@@ -1,0 +1,218 @@
+"""The policy gate as a workflow: which images to check, the compose files' findings,
+each image's verdicts; it reports through `on_event` and never prints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockwright import project as repo
+from dockwright.build import TARGETS, dev_tags
+from dockwright.compose import Service, compose_files, select
+from dockwright.config import Project
+from dockwright.engine import docker as engine
+from dockwright.errors import ConfigError, PolicyError
+from dockwright.policy import Verdict, evaluate, expectations_from
+from dockwright.policy.compose import Finding, apply_waivers, lint_files
+from dockwright.policy.evidence import gather
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A part of the gate that does not run, and why (one line)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class ComposeChecked:
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class Checking:
+    """An image is being measured (slow: every layer is read)."""
+
+    service: str
+    image: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    service: str
+    image: str
+    verdicts: list[Verdict]
+
+
+CheckEvent = Skipped | ComposeChecked | Checking | Checked
+OnCheckEvent = Callable[[CheckEvent], None]
+
+
+@dataclass
+class PolicyOutcome:
+    """Every finding of the compose files and every verdict of each checked image."""
+
+    findings: list[Finding] = field(default_factory=list)
+    results: dict[str, list[Verdict]] = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        # "@compose" cannot be a service name, so it never clashes with one.
+        data: dict[str, list[dict[str, object]]] = {
+            "@compose": [f.as_dict() for f in self.findings]
+        }
+        for name, vs in self.results.items():
+            data[name] = [v.__dict__ | {"status": v.status} for v in vs]
+        return json.dumps(data, indent=2)
+
+    def raise_if_failing(self) -> None:
+        """PolicyError naming every blocking finding and verdict."""
+        failing = [f"{f.service}: {f.rule} ({f.where})" for f in self.findings if f.blocking]
+        failing += [
+            f"{n}: {v.rule} ({v.measured})"
+            for n, vs in self.results.items()
+            for v in vs
+            if v.blocking
+        ]
+        if failing:
+            raise PolicyError(f"policy failed: {'; '.join(failing)}")
+
+
+def last_build(path: Path) -> dict[str, Any]:
+    """build/report.json as `build` wrote it; {} when nothing was built yet."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ConfigError(
+            f"{path} is not a build report dockwright can read; run `invoke build` again"
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def wanted_target(requested: str, report: Mapping[str, Any]) -> str:
+    """`--target` when given, else the target of the last build, else prod."""
+    target = requested or str(report.get("target") or "prod")
+    if target not in TARGETS:
+        raise ConfigError(f"unknown target {target!r}; use one of: {', '.join(TARGETS)}")
+    return target
+
+
+def built_image(report: Mapping[str, Any], service: str, target: str) -> str | None:
+    """The image the last build made for `service`, when that build was for `target`."""
+    if report.get("target") != target:
+        return None
+    for s in report.get("services", []):
+        if s.get("service") == service and s.get("ok") and s.get("image"):
+            return str(s["image"])
+    return None
+
+
+def build_command(target: str, services: list[str]) -> str:
+    """The `invoke build` call that makes the images of `services` for `target`."""
+    flag = "" if target == "prod" else f" --target {target}"
+    return f"invoke build{flag} -s {','.join(services)}"
+
+
+def missing_message(missing: Mapping[str, str], target: str) -> str:
+    """One line: which images (service -> ref) are not in the engine, and how to build them."""
+    refs = ", ".join(missing.values())
+    noun, them = ("image", "it") if len(missing) == 1 else ("images", "them")
+    return (
+        f"{target} {noun} {refs} not in the engine; "
+        f"build {them} with `{build_command(target, list(missing))}`"
+    )
+
+
+def _images(
+    project: Project, services: list[Service], target: str, report: Mapping[str, Any]
+) -> dict[str, str]:
+    """service -> image: what the last build made when it was for `target`, else the
+    tag `build --target TARGET` gives the current tree."""
+    found = {svc.name: built_image(report, svc.name, target) for svc in services}
+    tag = "" if all(found.values()) else dev_tags(repo.provenance(project), target)[0]
+    return {
+        svc.name: found[svc.name] or f"{svc.local_repository(project.name)}:{tag}"
+        for svc in services
+    }
+
+
+def image_for(project: Project, svc: Service, target: str) -> str:
+    """The image `build` made for this service for `target` (`scan` finds its images so)."""
+    report = last_build(project.root / "build" / "report.json")
+    return _images(project, [svc], target, report)[svc.name]
+
+
+def images_to_check(
+    project: Project, services: list[Service], requested: str, on_event: OnCheckEvent
+) -> dict[str, str]:
+    """service -> image, for `requested` target or else the last build's.
+
+    ConfigError naming the missing images and the build command when one is not
+    in the engine (after `build --target dev`, the prod images usually are not).
+    In a repository where nothing was built yet (no build report, none of the
+    images in the engine) the image rules are skipped: {} and a Skipped event.
+    """
+    report = last_build(project.root / "build" / "report.json")
+    target = wanted_target(requested, report)
+    images = _images(project, services, target, report)
+    missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}
+    if missing and not report and len(missing) == len(images):
+        on_event(
+            Skipped(
+                f"image rules skipped: nothing built yet; `{build_command(target, list(missing))}` "
+                "builds the images and checks them"
+            )
+        )
+        return {}
+    if missing:
+        raise ConfigError(missing_message(missing, target))
+    return images
+
+
+def compose_findings(project: Project, services: list[Service], names: list[str]) -> list[Finding]:
+    """Findings in every configured compose file (base, dev, prod), waivers applied."""
+    s = project.settings
+    files = compose_files(project.root, s.compose_files, (*s.dev_files, *s.prod_files))
+    found = apply_waivers(lint_files(files, project.root), {v.name: v.extension for v in services})
+    return [f for f in found if not names or f.service in names]
+
+
+def check_policy(
+    project: Project,
+    names: list[str],
+    *,
+    target: str,
+    on_event: OnCheckEvent,
+    env_file: Path | None = None,
+) -> PolicyOutcome:
+    """Check the compose files and each service's built image (not raising on a failed
+    rule: `PolicyOutcome.raise_if_failing`). `target` "" checks what the last build made
+    (build/report.json says which target)."""
+    engine.ensure_engine()
+    every = repo.load_services(project)
+    services = select(every, names, buildable=True)
+    images = images_to_check(project, services, target, on_event)
+    outcome = PolicyOutcome(findings=compose_findings(project, every, names))
+    on_event(ComposeChecked(outcome.findings))
+    secrets = repo.secret_values(project, env_file)
+    defaults = dict(project.settings.policy)
+    for svc in (s for s in services if s.name in images):
+        assert svc.build is not None
+        exp = expectations_from(svc.extension, defaults)
+        image = images[svc.name]
+        on_event(Checking(svc.name, image))
+        evidence = gather(
+            image,
+            dockerfile=svc.build.dockerfile,
+            build_args=svc.build.args,
+            secrets=secrets,
+            hadolint_threshold=exp.hadolint_threshold,
+        )
+        verdicts = evaluate(evidence, exp)
+        outcome.results[svc.name] = verdicts
+        on_event(Checked(svc.name, image, verdicts))
+    return outcome

@@ -1,0 +1,265 @@
+"""The scan as a workflow: the plan (images as `build` tagged them, kinds, Dockerfiles,
+the gate's threshold), the scanner's choice, the scans and the gate's verdict. It
+reports through callbacks and never prints."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shlex
+import typing
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from dockwright import project as repo
+from dockwright import scan as lib
+from dockwright.compose import select
+from dockwright.config import Project
+from dockwright.engine import docker as engine
+from dockwright.errors import ConfigError, ScannerUnavailableError, VulnerabilityDatabaseError
+from dockwright.flows.check import image_for
+from dockwright.scan import runner, scout, trivy
+from dockwright.scan.gate import IGNORE_FILE
+from dockwright.scan.model import Kind, ScanResult, Severity
+
+Scanning = Callable[[str], AbstractContextManager[Any]]
+
+
+def _quietly(_target: str) -> AbstractContextManager[Any]:
+    return contextlib.nullcontext()
+
+
+# [tool.dockwright.scan]: ScannerSettings' fields, the gate's, and what `release` reads.
+_SETTINGS_TYPES: dict[str, tuple[type, ...]] = {
+    "scanner": (str,),
+    "trivy": (str,),
+    "docker": (str,),
+    "cache_dir": (str,),
+    "offline": (bool,),
+    "timeout": (int, float),
+    "fail_on": (str,),
+    "ignore_file": (str,),
+    "release_kinds": (list,),
+    "vulnerabilities": (str,),
+}
+# `vulnerabilities`: "required" (default) fails the scan when no vulnerability database
+# can be had; "optional" (for runners that cannot reach one) scans the rest and warns.
+# The environment variable wins over the setting, so an offline runner can say it.
+VULNERABILITIES_ENV = "DOCKWRIGHT_SCAN_VULNERABILITIES"
+VULNERABILITY_MODES = ("required", "optional")
+# The same default as `invoke release`'s gate: one key, one meaning.
+DEFAULT_FAIL_ON = "critical"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanPlan:
+    """What one `invoke scan` scans, how, and where the gate sits."""
+
+    settings: runner.ScannerSettings
+    images: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    dockerfiles: tuple[str, ...]
+    fail_on: Severity | None
+    ignore_file: Path
+    vulnerabilities_optional: bool = False
+
+
+def scan_settings(project: Project, *, scanner: str, fail_on: str) -> dict[str, Any]:
+    """`[tool.dockwright.scan]` checked key by key, with the command line's values on top."""
+    raw = dict(project.settings.scan)
+    where = "[tool.dockwright.scan]"
+    for key, value in raw.items():
+        if key not in _SETTINGS_TYPES:
+            known = ", ".join(sorted(_SETTINGS_TYPES))
+            raise ConfigError(f"{where}: unknown key {key!r}; known keys: {known}")
+        expected = _SETTINGS_TYPES[key]
+        if not isinstance(value, expected) or (key == "timeout" and isinstance(value, bool)):
+            raise ConfigError(f"{where}.{key}: expected {_type_name(expected)}, got {value!r}")
+    raw["scanner"] = scanner or raw.get("scanner", "auto")
+    if raw["scanner"] not in typing.get_args(runner.Choice):
+        raise ConfigError(f"scanner {raw['scanner']!r}; use scout, trivy or auto")
+    raw["fail_on"] = fail_on or raw.get("fail_on", DEFAULT_FAIL_ON)
+    raw.pop("release_kinds", None)
+    mode = os.environ.get(VULNERABILITIES_ENV) or raw.get("vulnerabilities", "required")
+    source = (
+        VULNERABILITIES_ENV if os.environ.get(VULNERABILITIES_ENV) else f"{where}.vulnerabilities"
+    )
+    if mode not in VULNERABILITY_MODES:
+        raise ConfigError(f"{source}: {mode!r}; use required or optional")
+    raw["vulnerabilities"] = mode
+    for key in ("trivy", "cache_dir", "ignore_file"):
+        if key in raw:  # relative paths are the repository's, wherever invoke runs
+            raw[key] = str(project.root / Path(raw[key]).expanduser())
+    return raw
+
+
+def make_plan(
+    project: Project,
+    names: list[str],
+    *,
+    target: str,
+    scanner: str,
+    fail_on: str,
+    secrets: bool,
+    dockerfiles: bool,
+    vulns: bool,
+) -> ScanPlan:
+    """Images (as `build` tagged them), kinds, Dockerfiles and gate for the named services."""
+    wanted: dict[Kind, bool] = {"vulnerability": vulns, "secret": secrets}
+    kinds = tuple(k for k, on in wanted.items() if on)
+    if not kinds and not dockerfiles:
+        raise ConfigError("nothing to scan: --no-vulns needs --secrets or --dockerfiles")
+    raw = scan_settings(project, scanner=scanner, fail_on=fail_on)
+    threshold = str(raw.pop("fail_on"))
+    ignore_file = Path(raw.pop("ignore_file", project.root / IGNORE_FILE))
+    optional = raw.pop("vulnerabilities") == "optional"
+    services = select(repo.load_services(project), names, buildable=True)
+    files = dict.fromkeys(_shown(s.build.dockerfile) for s in services if s.build)
+    return ScanPlan(
+        settings=runner.ScannerSettings(**raw),
+        images=tuple(image_for(project, s, target) for s in services) if kinds else (),
+        kinds=kinds,
+        dockerfiles=tuple(files) if dockerfiles else (),
+        fail_on=None if threshold.lower() == "none" else _severity(threshold),
+        ignore_file=ignore_file,
+        vulnerabilities_optional=optional,
+    )
+
+
+def resolve(plan: ScanPlan) -> ScanPlan:
+    """Choose the scanner and find trivy once: a missing tool is one error, not one per image."""
+    settings = plan.settings
+    # Secrets and Dockerfiles are trivy's alone; the choice matters only for vulnerabilities.
+    if "vulnerability" in plan.kinds:
+        settings = replace(settings, scanner=runner.choose_scanner(settings))
+    else:
+        settings = replace(settings, scanner="trivy")
+    if settings.scanner == "trivy" or plan.kinds != ("vulnerability",) or plan.dockerfiles:
+        settings = replace(settings, trivy=runner.find_trivy(settings))
+    return replace(plan, settings=settings)
+
+
+def commands(plan: ScanPlan) -> list[str]:
+    """The exact command lines a resolved plan runs, split per image as `scan_image` does."""
+    s = plan.settings
+    scout_vulns = s.scanner == "scout" and "vulnerability" in plan.kinds
+    trivy_kinds = tuple(k for k in plan.kinds if not (scout_vulns and k == "vulnerability"))
+    lines = []
+    for image in plan.images:
+        if scout_vulns:  # its report goes to a fresh temporary folder per run
+            argv = scout.cves_command(s.docker, image, output="<tmp>/report.sarif.json")
+            lines.append(shlex.join(argv))
+        if trivy_kinds:
+            argv = trivy.image_command(
+                s.trivy or "trivy",
+                image,
+                kinds=trivy_kinds,
+                cache_dir=s.cache_dir,
+                offline=s.offline,
+            )
+            lines.append(shlex.join(argv))
+    for dockerfile in plan.dockerfiles:
+        argv = trivy.config_command(s.trivy or "trivy", dockerfile, cache_dir=s.cache_dir)
+        lines.append(shlex.join(argv))
+    return lines
+
+
+def run_scans(
+    plan: ScanPlan, scanning: Scanning = _quietly
+) -> tuple[list[ScanResult], list[ScannerUnavailableError]]:
+    """Scan every image and Dockerfile; a scan that cannot run is recorded, not fatal yet.
+    `scanning(target)` wraps each scan (the console shows a spinner)."""
+    results: list[ScanResult] = []
+    problems: list[ScannerUnavailableError] = []
+    jobs = [(image, "image") for image in plan.images] + [(f, "file") for f in plan.dockerfiles]
+    for target, kind in jobs:
+        with scanning(target):
+            try:
+                if kind == "image":
+                    results += _scan_image(plan, target)
+                else:
+                    results.append(lib.scan_dockerfile(target, plan.settings))
+            except ScannerUnavailableError as error:
+                problems.append(error)
+                scanner = plan.settings.scanner
+                results.append(ScanResult.not_run(image=target, scanner=scanner, reason=str(error)))
+    return results, problems
+
+
+def _scan_image(plan: ScanPlan, image: str) -> list[ScanResult]:
+    """One image's scans; with `vulnerabilities = "optional"`, a missing vulnerability
+    database leaves a not-run result for that kind and the other kinds still run."""
+    try:
+        return list(lib.scan_image(image, plan.settings, kinds=plan.kinds))
+    except VulnerabilityDatabaseError as error:
+        if not plan.vulnerabilities_optional:
+            raise
+        skipped = ScanResult.not_run(
+            image=image, scanner=plan.settings.scanner, reason=f"{error} ({OPTIONAL_NOTE})"
+        )
+        rest = tuple(k for k in plan.kinds if k != "vulnerability")
+        return [skipped, *(lib.scan_image(image, plan.settings, kinds=rest) if rest else [])]
+
+
+OPTIONAL_NOTE = "vulnerabilities = optional: the gate ran without them"
+
+
+def not_run_warnings(results: list[ScanResult]) -> list[str]:
+    """One warning line per scan that did not run but did not stop the gate."""
+    return [f"warning: {r.reason}" for r in results if not r.ran]
+
+
+def gate(
+    plan: ScanPlan,
+    *,
+    scanning: Scanning = _quietly,
+    on_partial: Callable[[list[ScanResult]], None] = lambda _results: None,
+) -> tuple[list[ScanResult], lib.GateVerdict]:
+    """Run a resolved plan's scans and the gate's verdict (`scan` and `release`).
+
+    Raises ScannerUnavailableError when any scan could not run, after `on_partial`
+    got the results of those that did.
+    """
+    if plan.images:
+        engine.ensure_engine()
+    results, problems = run_scans(plan, scanning)
+    if problems:
+        on_partial(results)
+        raise _unavailable(problems)
+    ignores = lib.load_ignores(plan.ignore_file)
+    findings = [f for r in results for f in r.findings]
+    return results, lib.evaluate(findings, plan.fail_on, ignores, dt.date.today())
+
+
+def _unavailable(problems: list[ScannerUnavailableError]) -> ScannerUnavailableError:
+    """One line for every scan that could not run: the first reason, and how many more."""
+    more = len(problems) - 1
+    if not more:
+        return problems[0]
+    return ScannerUnavailableError(f"{problems[0]} (and {more} more scans could not run)")
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        raise ConfigError(f"--fail-on: {error} or none") from None
+
+
+def _shown(path: Path) -> str:
+    """A Dockerfile as SARIF and people want it: relative to where invoke runs, if inside."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _type_name(expected: tuple[type, ...]) -> str:
+    names: dict[tuple[type, ...], str] = {
+        (str,): "a string",
+        (bool,): "true or false",
+        (list,): "a list",
+    }
+    return names.get(expected, "a number")
