@@ -12,8 +12,8 @@ from dockwright import project as repo
 from dockwright.compose import select
 from dockwright.config import RegistrySettings, load_project
 from dockwright.engine import docker as engine
+from dockwright.flows.stack import compose_project, plan_up
 from dockwright.publish import target_repository
-from dockwright.tasks.stack import compose_project, plan_up
 
 pytestmark = pytest.mark.engine
 

@@ -32,6 +32,7 @@ from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.envfile import generate_env, parse_env_text, parse_rules, validate, write_env_file
 from dockwright.errors import BuildError, DockwrightError, EnvFileError, SmokeError
+from dockwright.flows import stack as stack_flow
 from dockwright.project import read_version
 from dockwright.smoke import browser as chromium
 from dockwright.smoke.checks import check_health, hardening_problems, run_http_check
@@ -179,16 +180,6 @@ def _run_built(folder: Path, images: dict[str, str]) -> Path:
     return path
 
 
-def _stack_tasks() -> Any:
-    """The task-level functions the smoke shares with `invoke build/up/down`, so it runs
-    exactly what a person runs. They move into a flows layer in a later issue; until
-    then they print their own progress through the task console, and are imported
-    here, when used, because the task package imports this module."""
-    from dockwright.tasks import stack as stack_tasks
-
-    return stack_tasks
-
-
 def _volume_services(config: dict[str, Any]) -> list[str]:
     """Services that mount a named volume: their data must survive a restart."""
     found = []
@@ -251,6 +242,16 @@ class Smoke:
 
     # -- steps -------------------------------------------------------------------------------
 
+    def _up_event(self, event: stack_flow.UpEvent) -> None:
+        """What `up` says, in the smoke's own stream (the smoke's steps are its table)."""
+        if isinstance(event, stack_flow.Say):
+            self.run.say("up", event.message)
+        elif isinstance(event, stack_flow.BuildLine):
+            self.run.say("build", event.line)
+        elif isinstance(event, stack_flow.Failed) and event.service:
+            for line in event.logs:
+                self.run.say(event.service, line)
+
     def _up(self, env_file: Path) -> ComposeProject:
         run, version = self.run, read_version(self.project)
         with run.step("env: fresh .env, checked"):
@@ -259,19 +260,18 @@ class Smoke:
         with run.step(f"build ({self.env})") as detail:
             built = _build_prod(self.project, env_file) if self.env == "prod" else {}
             tag = next(iter(built.values())).rsplit(":", 1)[1] if built else ""
-            tasks = _stack_tasks()
-            plan = tasks.plan_up(
+            plan = stack_flow.plan_up(
                 self.project, self.env, env_file=env_file, version=tag, name=self.name, build=False
             )
             if built:
                 files = (*plan.files, _run_built(env_file.parent, built))
                 plan = dataclasses.replace(plan, files=files)
-            cp: ComposeProject = tasks.compose_project(self.project, plan)
+            cp: ComposeProject = stack_flow.compose_project(self.project, plan)
             if self.env == "dev":
                 engine.stack_build(cp, lambda line: run.say("build", line))
             detail.append(f"images :{plan.version}")
         with run.step(f"up --env {self.env}"):
-            rows = tasks.bring_up(self.project, plan)
+            rows = stack_flow.bring_up(self.project, plan, on_event=self._up_event)
         self.result.services = [r.as_dict() for r in rows]
         self.urls = {r.service: r.url for r in rows if r.url.startswith("http://")}
         self.extensions = extensions_from_files(list(plan.files))
@@ -378,7 +378,7 @@ class Smoke:
             return
         with self.run.step("down --volumes: nothing left"):
             if cp is not None:
-                left = _stack_tasks().take_down(self.project, cp, volumes=True)
+                left = stack_flow.take_down(self.project, cp, volumes=True)
             else:
                 left = engine.project_resources(self.name)
             if any(left.values()):

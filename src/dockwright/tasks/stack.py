@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import time
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,15 +18,15 @@ from rich.live import Live
 
 from dockwright import project as repo
 from dockwright import stack
-from dockwright.compose import extensions_from_files, split_image
-from dockwright.config import Project, RegistrySettings, load_project
+from dockwright.compose import extensions_from_files
+from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
+from dockwright.flows import stack as flow
 from dockwright.flows.env import env_path
 from dockwright.progress import VERTEX
-from dockwright.publish import repository_prefix
-from dockwright.stack import ContainerState, Row, UpPlan
+from dockwright.stack import Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._env import require_valid_env
 
@@ -55,76 +52,6 @@ def _help(*names: str) -> dict[str, str]:
     return {n: HELP[n] for n in names}
 
 
-def _read_report(project: Project) -> dict[str, Any] | None:
-    path = project.root / "build" / "report.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _variables(
-    project: Project, env_file: Path, version: str, registry: RegistrySettings | None = None
-) -> dict[str, str]:
-    """What compose interpolates on top of the env file: where the env file is
-    (for env_file:), the image tag and build version, the build CA bundle, and for
-    prod where `release` pushed the images (`DOCKWRIGHT_REGISTRY`)."""
-    values = {"DOCKWRIGHT_ENV_FILE": str(env_file), "APP_VERSION": version}
-    if registry is not None:
-        values["DOCKWRIGHT_REGISTRY"] = repository_prefix(registry, project.name)
-    ca = repo.ca_bundle("", project)
-    if ca:
-        values["DOCKWRIGHT_CA_BUNDLE"] = ca
-    return values
-
-
-def compose_project(project: Project, plan: UpPlan, files: tuple[Path, ...] = ()) -> ComposeProject:
-    return ComposeProject(
-        name=plan.project,
-        files=files or plan.files,
-        env_file=plan.env_file,
-        variables=plan.variables,
-    )
-
-
-def plan_up(
-    project: Project,
-    env: str,
-    *,
-    env_file: Path,
-    version: str = "",
-    name: str = "",
-    build: bool = True,
-    registry: str = "",
-) -> UpPlan:
-    """Resolve `up`'s options into a plan (reads files and lists containers; changes nothing)."""
-    engine.ensure_engine()
-    if env == "prod":
-        tag, source = stack.prod_version(version, _read_report(project), repo.read_version(project))
-    else:
-        if version:
-            raise ConfigError("--version picks a prod image; dev builds its own (drop --version)")
-        tag, source = repo.read_version(project), "VERSION"
-    files = tuple(repo.files_for(project, env))
-    other = tuple(repo.files_for(project, stack.other_env(env)))
-    project_name = name or project.name
-    states = [stack.container_state(c) for c in engine.project_containers(project_name)]
-    return UpPlan(
-        env=env,
-        project=project_name,
-        files=files,
-        env_file=env_file,
-        variables=_variables(
-            project, env_file, tag, project.registry(registry or None)[1] if env == "prod" else None
-        ),
-        version=tag,
-        version_source=source,
-        switch_from=other if stack.stale(states, files) else (),
-        build=build and env == "dev",
-    )
-
-
 def print_plan(plan: UpPlan) -> None:
     console.print(
         f"[bold]up plan[/] ({plan.env}, project {plan.project}, "
@@ -135,170 +62,71 @@ def print_plan(plan: UpPlan) -> None:
     console.print("  then wait until every service is healthy (or fails its budget)")
 
 
-def _prepare_prod(project: Project, cp: ComposeProject, config: Mapping[str, Any]) -> None:
-    """prod runs released images as they are: no source mounts; pull what is missing."""
-    mounts = stack.source_mounts(config, project.root)
-    if mounts:
-        service, source = mounts[0]
-        raise ConfigError(
-            f"prod must not bind-mount source, but {service} mounts {source}; "
-            "remove that volume from the prod compose files"
-        )
-    services = config.get("services") or {}
-    images = {name: str(s["image"]) for name, s in services.items() if s.get("image")}
-    missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}
-    if not missing:
-        return
-    console.print(f"pulling {', '.join(missing.values())}")
-    try:
-        engine.stack_pull(cp, list(missing))
-    except StackError as exc:
-        tag = split_image(next(iter(missing.values())))[1]
-        raise StackError(
-            f"{', '.join(missing.values())} not in the engine and not pullable ({exc}); "
-            f"build it with `invoke build`, or pass --version (now {tag})"
-        ) from exc
+class _UpView:
+    """`up` on the console: its lines, the dev build (a spinner on a terminal, each
+    BuildKit step in CI logs), a live table while it waits, the failing service's logs."""
 
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.status: Any = None
+        self.live: Live | None = None
 
-def _print_logs(cp: ComposeProject, service: str) -> None:
-    console.rule(f"last {stack.LOG_TAIL} log lines of {service}")
-    for line in engine.stack_logs(cp, [service], tail=stack.LOG_TAIL):
-        console.print(line, markup=False, highlight=False)
-    console.rule()
+    def __call__(self, event: flow.UpEvent) -> None:
+        if isinstance(event, flow.Say):
+            console.print(event.message)
+        elif isinstance(event, flow.Building):
+            console.print("building the dev images (docker compose build)")
+            if console.is_terminal:
+                self.status = console.status("building the dev images")
+                self.status.start()
+        elif isinstance(event, flow.BuildLine):
+            if self.status is not None:
+                self.status.update(f"building: {event.line[:100]}")
+            else:
+                # No terminal (CI logs, pipes): a spinner shows nothing there, so print each
+                # build step as BuildKit starts it (`#7 [backend runtime 3/6] RUN ...`).
+                _print_build_step(event.line)
+        elif isinstance(event, flow.Built):
+            self.close()
+            console.print(f"built the dev images in {event.seconds:.1f}s")
+        elif isinstance(event, flow.Waiting):
+            if self.live is None:
+                self.live = Live(console=console, refresh_per_second=4, transient=True)
+                self.live.start()
+            self.live.update(stack.status_table(event.rows, title="starting", timings=False))
+        elif isinstance(event, flow.Waited):
+            self.close()
+        elif isinstance(event, flow.Failed):
+            self.close()
+            console.print(stack.status_table(event.rows, title=self.title, timings=True))
+            if event.service:
+                console.rule(f"last {stack.LOG_TAIL} log lines of {event.service}")
+                for line in event.logs:
+                    console.print(line, markup=False, highlight=False)
+                console.rule()
 
-
-def _wait(
-    cp: ComposeProject, plan: UpPlan, config: Mapping[str, Any], timeout: float | None
-) -> tuple[stack.Outcome, float]:
-    services = list(config.get("services") or {})
-    ext = extensions_from_files(list(plan.files))
-
-    def budget(c: ContainerState) -> float:
-        return stack.budget_for(c.probe, ext.get(c.service, {}), timeout)
-
-    known: list[str] = []
-
-    def poll() -> list[ContainerState]:
-        # compose creates every container before starting the first: once all are
-        # there, inspect just those (one docker call per poll, not two).
-        found = engine.inspect_containers(known) if len(known) >= len(services) else []
-        if len(found) < len(services):  # not all created yet, or one replaced
-            found = engine.project_containers(plan.project)
-            known[:] = [c["Id"] for c in found]
-        return [stack.container_state(c) for c in found]
-
-    started = time.time()
-    up = engine.start_up(cp, plan.up_args())
-    outcome: stack.Outcome | None = None
-    try:
-        with Live(console=console, refresh_per_second=4, transient=True) as live:
-
-            def show(states: Mapping[str, ContainerState]) -> None:
-                rows = stack.make_rows(services, states, ext, started=started)
-                live.update(stack.status_table(rows, title="starting", timings=False))
-
-            outcome = stack.watch(
-                services,
-                poll,
-                budget=budget,
-                up_finished=up.finished,
-                since=started,
-                on_poll=show,
-            )
-    finally:
-        # On failure compose may still wait for a dependency that will never be
-        # healthy: stop it rather than wait.
-        up.stop(timeout=30 if outcome is not None and outcome.ok else 0)
-    return outcome, started
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 def bring_up(project: Project, plan: UpPlan, *, timeout: float | None = None) -> list[Row]:
-    """Check the env file, switch env if needed, build (dev), start, wait for health.
-
-    Raises StackError naming the first service that did not become healthy,
-    after printing its last log lines.
-    """
+    """Check the env file, then the up flow, shown on the console."""
     require_valid_env(project, plan.env_file)
-    cp = compose_project(project, plan)
-    config = engine.stack_config(cp)
-    if plan.env == "prod":
-        _prepare_prod(project, cp, config)
-    if plan.switch_from:
-        console.print(f"switching to {plan.env}: removing the containers of the other env")
-        engine.stack_down(compose_project(project, plan, plan.switch_from), volumes=False)
-    if plan.build and any("build" in s for s in (config.get("services") or {}).values()):
-        started = time.monotonic()
-        console.print("building the dev images (docker compose build)")
-        if console.is_terminal:
-            with console.status("building the dev images") as status:
-                engine.stack_build(cp, lambda line: status.update(f"building: {line[:100]}"))
-        else:
-            # No terminal (CI logs, pipes): a spinner shows nothing there, so print each
-            # build step as BuildKit starts it (`#7 [backend runtime 3/6] RUN ...`).
-            engine.stack_build(cp, _print_build_step)
-        console.print(f"built the dev images in {time.monotonic() - started:.1f}s")
-    outcome, started = _wait(cp, plan, config, timeout)
-    services = list(config.get("services") or {})
-    ext = extensions_from_files(list(plan.files))
-    rows = stack.make_rows(services, outcome.states, ext, started=started)
-    if not outcome.ok:
-        console.print(stack.status_table(rows, title=f"{plan.project} ({plan.env})", timings=True))
-        if outcome.failed is None:
-            raise StackError(f"docker compose up failed for {plan.project}: {outcome.reason}")
-        _print_logs(cp, outcome.failed)
-        raise StackError(
-            f"{outcome.failed} {outcome.reason}; its last {stack.LOG_TAIL} log lines are above "
-            "(`invoke down` removes the stack)"
-        )
-    return rows
+    view = _UpView(f"{plan.project} ({plan.env})")
+    try:
+        return flow.bring_up(project, plan, on_event=view, timeout=timeout)
+    finally:
+        view.close()
 
 
 def _print_build_step(line: str) -> None:
     if m := VERTEX.match(line):
         console.print(f"  [{m.group(2)}] {m.group(3)[:100]}", markup=False, highlight=False)
-
-
-def _files_in_use(states: list[ContainerState], fallback: list[Path]) -> tuple[Path, ...]:
-    """The compose files the running containers were created from, when they still exist."""
-    for c in states:
-        files = tuple(Path(f) for f in c.config_files)
-        if files and all(f.is_file() for f in files):
-            return files
-    return tuple(fallback)
-
-
-def current(
-    project: Project, env: str, env_file: str = "", name: str = ""
-) -> tuple[ComposeProject, list[ContainerState]]:
-    """The project as it runs now: its containers, and the compose files and env
-    file they were created with (when those still exist)."""
-    engine.ensure_engine()
-    project_name = name or project.name
-    states = [stack.container_state(c) for c in engine.project_containers(project_name)]
-    files = _files_in_use(states, repo.files_for(project, env))
-    used = next((Path(c.env_file) for c in states if c.env_file), None)
-    path = env_path(project, env_file)
-    if not env_file and used is not None and used.is_file():
-        path = used
-    cp = ComposeProject(
-        name=project_name,
-        files=files,
-        env_file=path,
-        variables=_variables(project, path, repo.read_version(project)),
-    )
-    return cp, states
-
-
-def take_down(project: Project, cp: ComposeProject, *, volumes: bool) -> dict[str, list[str]]:
-    """`down --remove-orphans [--volumes]`; returns what is left of the project."""
-    engine.stack_down(cp, volumes=volumes)
-    left = engine.project_resources(cp.name)
-    if left["containers"] or left["networks"]:
-        raise StackError(
-            f"after down, project {cp.name} still has {left['containers'] + left['networks']}; "
-            "remove them with docker rm -f / docker network rm"
-        )
-    return left
 
 
 @task(
@@ -321,7 +149,7 @@ def up(
     chosen = stack.default_env(os.environ, env)
     if registry and chosen != "prod":
         raise ConfigError("--registry picks where prod images come from; add --env prod")
-    plan = plan_up(
+    plan = flow.plan_up(
         project,
         chosen,
         env_file=env_path(project, env_file),
@@ -349,14 +177,14 @@ def down(
 ) -> None:
     """Stop and remove the stack's containers and networks (volumes with --volumes)."""
     project = load_project()
-    cp, states = current(project, stack.default_env(os.environ, env), env_file)
+    cp, states = flow.current(project, stack.default_env(os.environ, env), env_file)
     if dry_run:
         argv = stack.compose_argv(cp.files, cp.env_file, cp.name)
         argv += ["down", "--remove-orphans", *(["--volumes"] if volumes else [])]
         console.print(f"would remove {len(states)} container(s) of {cp.name}:")
         console.print(f"  {shlex.join(argv)}", markup=False, highlight=False, soft_wrap=True)
         return
-    left = take_down(project, cp, volumes=volumes)
+    left = flow.take_down(project, cp, volumes=volumes)
     console.print(
         f"removed {len(states)} container(s) of {cp.name}" + (" and its volumes" if volumes else "")
     )
@@ -369,7 +197,7 @@ def down(
 def ps(c: Context, env: str = "", json_: bool = False) -> None:
     """Show each service of the stack: state, health, published URL."""
     project = load_project()
-    cp, states = current(project, stack.default_env(os.environ, env))
+    cp, states = flow.current(project, stack.default_env(os.environ, env))
     found = stack.by_service(states)
     ext = extensions_from_files([f for f in cp.files if f.is_file()])
     rows = stack.make_rows(sorted(found), found, ext)
@@ -388,7 +216,7 @@ def logs(
 ) -> None:
     """Print the services' logs (all, or -s SERVICE ...); --follow keeps printing."""
     project = load_project()
-    cp, states = current(project, stack.default_env(os.environ, env))
+    cp, states = flow.current(project, stack.default_env(os.environ, env))
     if not states:
         raise StackError(f"no container of {cp.name} exists; start it with `invoke up`")
     try:
@@ -416,7 +244,7 @@ def config(
     path = env_path(project, env_file)
     reg = None
     if chosen == "prod":
-        tag, _ = stack.prod_version(version, _read_report(project), repo.read_version(project))
+        tag, _ = stack.prod_version(version, flow.read_report(project), repo.read_version(project))
         reg = project.registry(registry or None)[1]
     else:
         tag = repo.read_version(project)
@@ -424,7 +252,7 @@ def config(
         name=project.name,
         files=tuple(repo.files_for(project, chosen)),
         env_file=path,
-        variables=_variables(project, path, tag, reg),
+        variables=flow.variables(project, path, tag, reg),
     )
     masked = stack.mask_config(engine.stack_config(cp), repo.secret_values(project, path).values())
     if json_:
