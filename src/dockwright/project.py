@@ -42,10 +42,10 @@ def load_services(
 ) -> list[Service]:
     """The services of the compose files, read with `env_file` (default: the settings')."""
     files = files_for(project, env)
-    for key, value in compose_env(project).items():
-        os.environ.setdefault(key, value)
+    # The user's own environment wins, as for any compose variable.
+    variables = {k: v for k, v in compose_env(project).items() if k not in os.environ}
     env_file = env_file or project.path(project.settings.env_file)
-    config = engine.compose_config(files, project.name, [env_file])
+    config = engine.compose_config(files, project.name, [env_file], variables)
     return with_extensions(services_from_config(config), extensions_from_files(files))
 
 

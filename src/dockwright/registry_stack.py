@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from importlib import resources
 from pathlib import Path
@@ -33,8 +32,8 @@ def port_of(url: str) -> int:
 def registry_up(reg: RegistrySettings, timeout: float = 30) -> tuple[str, list[str]]:
     """Start it (idempotent), wait until /v2/ answers; return its URL and catalogue."""
     port = port_of(reg.url)
-    os.environ["DOCKWRIGHT_REGISTRY_PORT"] = str(port)
-    engine.compose_up_simple([definition()], project_name(port))
+    variables = {"DOCKWRIGHT_REGISTRY_PORT": str(port)}
+    engine.compose_up_simple([definition()], project_name(port), variables)
     from dockwright.engine.registry_api import RegistryClient  # httpx on first use
 
     client = RegistryClient(reg.url, insecure=True, credentials=None)
@@ -52,5 +51,5 @@ def registry_up(reg: RegistrySettings, timeout: float = 30) -> tuple[str, list[s
 
 def registry_down(reg: RegistrySettings, *, volumes: bool) -> None:
     port = port_of(reg.url)
-    os.environ["DOCKWRIGHT_REGISTRY_PORT"] = str(port)
-    engine.compose_down_simple([definition()], project_name(port), volumes=volumes)
+    variables = {"DOCKWRIGHT_REGISTRY_PORT": str(port)}
+    engine.compose_down_simple([definition()], project_name(port), variables, volumes=volumes)

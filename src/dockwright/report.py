@@ -97,18 +97,43 @@ def write_reports(result: dict[str, Any], report_path: Path, version: str) -> li
     return written
 
 
-def last_build_tag(path: Path) -> str:
-    """The first tag of the last build (build/report.json): what `push` publishes by default."""
+def report_path(root: Path) -> Path:
+    """Where `build` leaves its report: the one place that names build/report.json."""
+    return root / "build" / "report.json"
+
+
+def read_report(root: Path) -> dict[str, Any]:
+    """The last build's report as `write_reports` wrote it; {} when nothing was built
+    yet; ConfigError (not a traceback, not a silent guess) when it cannot be read."""
+    path = report_path(root)
     if not path.is_file():
-        raise ConfigError("nothing built yet; run `invoke build` first or pass --tag")
+        return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        first = data["services"][0]["tags"][0]
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} is not a build report dockwright can read; run `invoke build` again"
+        )
+    return data
+
+
+def last_build_tag(root: Path) -> str:
+    """The first tag of the last build: what `push` publishes by default."""
+    try:
+        report = read_report(root)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} or pass --tag") from None
+    if not report:
+        raise ConfigError("nothing built yet; run `invoke build` first or pass --tag")
+    try:
+        first = report["services"][0]["tags"][0]
         if not isinstance(first, str) or not first:
             raise TypeError(first)
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except (KeyError, IndexError, TypeError):
         raise ConfigError(
-            f"{path} is not a build report dockwright can read; run `invoke build` again "
-            "or pass --tag"
+            f"{report_path(root)} is not a build report dockwright can read; run `invoke build` "
+            "again or pass --tag"
         ) from None
     return first.rsplit(":", 1)[1] if ":" in first.rsplit("/", 1)[-1] else "latest"

@@ -168,6 +168,16 @@ CASES = {
         ("CHANGELOG.md", "already has a section for 0.2.0", "bump"),
         files={"CHANGELOG.md": HAS_020},
     ),
+    "release-broken-env": Case(
+        RELEASE,
+        6,
+        (".env:1 API_PORT", "run invoke env.check"),
+        files={
+            ".env.example": "# @rule required, type=port\nAPI_PORT=8000\n",
+            ".gitignore": ".env\n",
+        },
+        after=lambda repo: (repo / ".env").write_text("API_PORT=eighty\n"),
+    ),
     "release-without-git-identity": Case(
         RELEASE, 2, ("git cannot commit", "user.name", "user.email"), identity=False
     ),

@@ -14,12 +14,12 @@ from dockwright.flows.check import (
     PolicyOutcome,
     build_command,
     built_image,
-    last_build,
     missing_message,
     wanted_target,
 )
 from dockwright.policy import Verdict
 from dockwright.policy.compose import Finding
+from dockwright.report import read_report
 
 
 def report(target: str, *services: tuple[str, bool]) -> dict[str, Any]:
@@ -108,18 +108,19 @@ class TestLastBuild:
     """No report is no build; an unreadable one is a ConfigError, not a traceback."""
 
     def test_no_report(self, tmp_path: Path) -> None:
-        assert last_build(tmp_path / "report.json") == {}
+        assert read_report(tmp_path) == {}
 
     def test_reads_report(self, tmp_path: Path) -> None:
-        path = tmp_path / "report.json"
-        path.write_text('{"target": "dev", "services": []}\n')
-        assert last_build(path) == {"target": "dev", "services": []}
+        (tmp_path / "build").mkdir()
+        (tmp_path / "build" / "report.json").write_text('{"target": "dev", "services": []}\n')
+        assert read_report(tmp_path) == {"target": "dev", "services": []}
 
-    def test_unreadable_report(self, tmp_path: Path) -> None:
-        path = tmp_path / "report.json"
-        path.write_text("{not json")
+    @pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+    def test_unreadable_report(self, tmp_path: Path, text: str) -> None:
+        (tmp_path / "build").mkdir()
+        (tmp_path / "build" / "report.json").write_text(text)
         with pytest.raises(ConfigError, match=r"is not a build report dockwright can read; run "):
-            last_build(path)
+            read_report(tmp_path)
 
 
 class TestPolicyOutcome:

@@ -66,10 +66,17 @@ def compose_client(files: list[Path], project: str, env_files: list[Path]) -> Do
     return cast("DockerClient", client)
 
 
-def compose_config(files: list[Path], project: str, env_files: list[Path]) -> dict[str, Any]:
-    """The merged compose config as JSON (the pydantic model drops healthcheck/target)."""
+def compose_config(
+    files: list[Path],
+    project: str,
+    env_files: list[Path],
+    variables: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The merged compose config as JSON (the pydantic model drops healthcheck/target);
+    `variables` are interpolated on top of the env files, for this call only."""
     try:
-        data = compose_client(files, project, env_files).compose.config(return_json=True)
+        with _exported(variables or {}):
+            data = compose_client(files, project, env_files).compose.config(return_json=True)
     except whales.exceptions.DockerException as exc:
         raise ConfigError(
             f"docker compose config failed for {', '.join(map(str, files))}: {_tail(exc)}"
@@ -247,17 +254,21 @@ def repo_digests(ref: str) -> tuple[str, ...]:
     return inspect_image(ref).repo_digests
 
 
-def compose_up_simple(files: list[Path], project: str) -> None:
+def compose_up_simple(files: list[Path], project: str, variables: Mapping[str, str]) -> None:
     """`compose up -d --wait` of a small self-contained stack (the local registry)."""
     try:
-        compose_client(files, project, []).compose.up(detach=True, wait=True, quiet=True)
+        with _exported(variables):
+            compose_client(files, project, []).compose.up(detach=True, wait=True, quiet=True)
     except whales.exceptions.DockerException as exc:
         raise EngineError(f"starting {project} failed: {_tail(exc)}") from exc
 
 
-def compose_down_simple(files: list[Path], project: str, *, volumes: bool) -> None:
+def compose_down_simple(
+    files: list[Path], project: str, variables: Mapping[str, str], *, volumes: bool
+) -> None:
     try:
-        compose_client(files, project, []).compose.down(volumes=volumes, quiet=True)
+        with _exported(variables):
+            compose_client(files, project, []).compose.down(volumes=volumes, quiet=True)
     except whales.exceptions.DockerException as exc:
         raise EngineError(f"stopping {project} failed: {_tail(exc)}") from exc
 

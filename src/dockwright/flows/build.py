@@ -14,7 +14,7 @@ from dockwright.compose import select
 from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.progress import BakeProgress
-from dockwright.report import write_reports
+from dockwright.report import report_path, write_reports
 
 
 def make_plan(
@@ -62,7 +62,7 @@ def execute(
     result = run_plan(plan, workdir, on_update)
     write_reports(
         result.as_dict(),
-        workdir / "report.json",
+        report_path(project.root),
         plan.images[0].labels.get("org.opencontainers.image.version", ""),
     )
     return result

@@ -18,6 +18,7 @@ from dockwright.errors import ConfigError, PolicyError
 from dockwright.policy import Verdict, evaluate, expectations_from
 from dockwright.policy.compose import Finding, apply_waivers, lint_files
 from dockwright.policy.evidence import gather
+from dockwright.report import read_report
 
 
 @dataclass(frozen=True)
@@ -80,19 +81,6 @@ class PolicyOutcome:
             raise PolicyError(f"policy failed: {'; '.join(failing)}")
 
 
-def last_build(path: Path) -> dict[str, Any]:
-    """build/report.json as `build` wrote it; {} when nothing was built yet."""
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ConfigError(
-            f"{path} is not a build report dockwright can read; run `invoke build` again"
-        ) from None
-    return data if isinstance(data, dict) else {}
-
-
 def wanted_target(requested: str, report: Mapping[str, Any]) -> str:
     """`--target` when given, else the target of the last build, else prod."""
     target = requested or str(report.get("target") or "prod")
@@ -142,7 +130,7 @@ def _images(
 
 def image_for(project: Project, svc: Service, target: str) -> str:
     """The image `build` made for this service for `target` (`scan` finds its images so)."""
-    report = last_build(project.root / "build" / "report.json")
+    report = read_report(project.root)
     return _images(project, [svc], target, report)[svc.name]
 
 
@@ -156,7 +144,7 @@ def images_to_check(
     In a repository where nothing was built yet (no build report, none of the
     images in the engine) the image rules are skipped: {} and a Skipped event.
     """
-    report = last_build(project.root / "build" / "report.json")
+    report = read_report(project.root)
     target = wanted_target(requested, report)
     images = _images(project, services, target, report)
     missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}

@@ -3,7 +3,6 @@ runs now, and taking it down. It reports through `on_event` and never prints."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
 from dockwright.flows.env import env_path
 from dockwright.publish import repository_prefix
+from dockwright.report import read_report
 from dockwright.stack import ContainerState, Row, UpPlan
 
 
@@ -69,15 +69,6 @@ UpEvent = Say | Building | BuildLine | Built | Waiting | Waited | Failed
 OnUpEvent = Callable[[UpEvent], None]
 
 
-def read_report(project: Project) -> dict[str, Any] | None:
-    path = project.root / "build" / "report.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def variables(
     project: Project, env_file: Path, version: str, registry: RegistrySettings | None = None
 ) -> dict[str, str]:
@@ -115,7 +106,9 @@ def plan_up(
     """Resolve `up`'s options into a plan (reads files and lists containers; changes nothing)."""
     engine.ensure_engine()
     if env == "prod":
-        tag, source = stack.prod_version(version, read_report(project), repo.read_version(project))
+        tag, source = stack.prod_version(
+            version, read_report(project.root), repo.read_version(project)
+        )
     else:
         if version:
             raise ConfigError("--version picks a prod image; dev builds its own (drop --version)")

@@ -15,9 +15,9 @@ from dockwright import release as rel
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
-from dockwright.envfile import parse_env_text
 from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError, VersionError
 from dockwright.flows.build import make_plan as make_build_plan
+from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.scan import make_plan, resolve
 from dockwright.publish import push_attempts, tag_kinds
 from dockwright.registry_stack import registry_down, registry_up
@@ -118,7 +118,7 @@ def push(c: Context, service: list[str] | None = None, registry: str = "", tag: 
     registry_settings(project, registry)
     push_attempts(os.environ)
     if not tag:
-        tag = last_build_tag(project.root / "build" / "report.json")
+        tag = last_build_tag(project.root)
     engine.ensure_engine()
     with publisher(project, registry) as (reg, pub):
         pub.preflight()
@@ -185,20 +185,17 @@ def _preconditions(project: Project, allow_dirty: bool) -> git.GitState:
 
 
 def _check_env(project: Project) -> None:
-    env_file = project.path(project.settings.env_file)
-    example = project.path(project.settings.env_example)
-    if env_file.is_file() and example.is_file():
-        from dockwright.envfile import parse_rules, validate
-
-        env = parse_env_text(env_file.read_text(encoding="utf-8"), str(env_file))
-        rules = parse_rules(example.read_text(encoding="utf-8"), str(example))
-        errors = [p for p in validate(env, rules) if p.level == "error"]
-        if errors:
-            raise EnvFileError(
-                f"{errors[0]} (and {len(errors) - 1} more; run invoke env.check)"
-                if len(errors) > 1
-                else f"{errors[0]}; run invoke env.check"
-            )
+    """A release stops on a broken .env (when there is one) before building anything."""
+    env = env_path(project)
+    if not env.is_file():
+        return
+    errors = [p for p in env_problems(project, env) if p.level == "error"]
+    if errors:
+        raise EnvFileError(
+            f"{errors[0]} (and {len(errors) - 1} more; run invoke env.check)"
+            if len(errors) > 1
+            else f"{errors[0]}; run invoke env.check"
+        )
 
 
 def _rerun(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
@@ -254,12 +251,12 @@ def release(
         changelog=project.path(project.settings.changelog),
         today=today,
     )
+    _check_env(project)
     console.print("[bold]1/6 preconditions[/]")
     release_lock = rel.lock(project.root)
     rel.acquire(release_lock)
     try:
         engine.ensure_engine()
-        _check_env(project)
         with publisher(project, registry) as (reg, pub):
             if not no_push:
                 pub.preflight()

@@ -26,6 +26,7 @@ from dockwright.errors import ConfigError, StackError
 from dockwright.flows import stack as flow
 from dockwright.flows.env import env_path
 from dockwright.progress import VERTEX
+from dockwright.report import read_report
 from dockwright.stack import Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._env import require_valid_env
@@ -244,7 +245,8 @@ def config(
     path = env_path(project, env_file)
     reg = None
     if chosen == "prod":
-        tag, _ = stack.prod_version(version, flow.read_report(project), repo.read_version(project))
+        report = read_report(project.root)
+        tag, _ = stack.prod_version(version, report, repo.read_version(project))
         reg = project.registry(registry or None)[1]
     else:
         tag = repo.read_version(project)
