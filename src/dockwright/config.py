@@ -49,6 +49,43 @@ class TagSettings:
     latest: bool = True
 
 
+SCANNERS = ("auto", "scout", "trivy")
+SCAN_KINDS = ("vulnerability", "secret", "misconfig")
+VULNERABILITY_MODES = ("required", "optional")
+SEVERITIES = ("critical", "high", "medium", "low", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanSettings:
+    """`[tool.dockwright.scan]`: the scanner, where it is and how it runs, the gate."""
+
+    scanner: str = "auto"
+    trivy: str = ""
+    docker: str = "docker"
+    cache_dir: str = ""
+    offline: bool = False
+    timeout: float = 900.0
+    fail_on: str = "critical"
+    ignore_file: str = ""
+    release_kinds: tuple[str, ...] = ("vulnerability", "secret")
+    vulnerabilities: str = "required"
+
+    def check(self, where: str) -> None:
+        for key, value, allowed in (
+            ("scanner", self.scanner, SCANNERS),
+            ("fail_on", self.fail_on.lower(), SEVERITIES),
+            ("vulnerabilities", self.vulnerabilities, VULNERABILITY_MODES),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"{where}.{key}: {value!r}; use one of {', '.join(allowed)}")
+        if unknown := [k for k in self.release_kinds if k not in SCAN_KINDS]:
+            raise ConfigError(
+                f"{where}.release_kinds: {unknown[0]!r}; use any of {', '.join(SCAN_KINDS)}"
+            )
+        if self.timeout <= 0:
+            raise ConfigError(f"{where}.timeout: {self.timeout:g}; a number of seconds above 0")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """The whole `[tool.dockwright]` section, with defaults."""
@@ -68,7 +105,7 @@ class Settings:
     tags: TagSettings = field(default_factory=TagSettings)
     registries: dict[str, RegistrySettings] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
-    scan: dict[str, Any] = field(default_factory=dict)
+    scan: ScanSettings = field(default_factory=ScanSettings)
     smoke: SmokeSettings = field(default_factory=SmokeSettings)
 
 

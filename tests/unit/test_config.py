@@ -11,6 +11,7 @@ from dockwright.config import (
     BuildSettings,
     Project,
     RegistrySettings,
+    ScanSettings,
     Settings,
     TagSettings,
     load_project,
@@ -78,7 +79,7 @@ class TestParseSettingsValues:
             tags=TagSettings(prefix="v", latest=False),
             registries={"hub": RegistrySettings(url="docker.io", namespace="acme", token_env="T")},
             policy={"size_budget_mb": 300, "waivers": {"size": "model weights ship inside"}},
-            scan={"fail_on": "high"},
+            scan=ScanSettings(fail_on="high"),
         )
 
 

@@ -56,10 +56,30 @@ class TestSettings:
         (tmp_path / "pyproject.toml").write_text(f'[tool.dockwright]\nproject = "p"\n{scan}')
         return load_project(tmp_path)
 
-    def test_unknown_key_names_the_known_ones(self, tmp_path: Path) -> None:
-        project = self.project(tmp_path, "[tool.dockwright.scan]\nscaner = 'trivy'\n")
-        with pytest.raises(ConfigError, match=r"\[tool.dockwright.scan\]: unknown key 'scaner'"):
-            flow.scan_settings(project, scanner="", fail_on="")
+    @pytest.mark.parametrize(
+        ("lines", "message"),
+        [
+            ("scaner = 'trivy'", "scan: unknown key 'scaner'; known keys: cache_dir, docker,"),
+            ("scanner = 'grype'", "scan.scanner: 'grype'; use one of auto, scout, trivy"),
+            ("fail_on = 'severe'", "scan.fail_on: 'severe'; use one of critical, high,"),
+            ("release_kinds = ['cves']", "scan.release_kinds: 'cves'; use any of vulnerability,"),
+            ("timeout = 0", "scan.timeout: 0; a number of seconds above 0"),
+            ("offline = 'yes'", "scan.offline: expected bool, got 'yes'"),
+        ],
+    )
+    def test_bad_settings_fail_when_they_load(
+        self, tmp_path: Path, lines: str, message: str
+    ) -> None:
+        with pytest.raises(ConfigError) as err:
+            self.project(tmp_path, f"[tool.dockwright.scan]\n{lines}\n")
+        assert message in str(err.value)
+
+    def test_paths_are_the_repositorys(self, tmp_path: Path) -> None:
+        project = self.project(tmp_path, "[tool.dockwright.scan]\ncache_dir = 'build/trivy'\n")
+        raw = flow.scan_settings(project, scanner="", fail_on="")
+        assert raw["cache_dir"] == str(tmp_path / "build" / "trivy")
+        assert raw["ignore_file"] == str(tmp_path / ".dockwright" / "scan-ignore.toml")
+        assert raw["trivy"] is None and raw["fail_on"] == "critical"
 
     def test_the_variable_wins_over_the_setting(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

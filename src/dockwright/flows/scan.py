@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 import os
 import shlex
-import typing
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from typing import Any
 from dockwright import project as repo
 from dockwright import scan as lib
 from dockwright.compose import select
-from dockwright.config import Project
+from dockwright.config import SCANNERS, VULNERABILITY_MODES, Project
 from dockwright.engine import docker as engine
 from dockwright.errors import ConfigError, ScannerUnavailableError, VulnerabilityDatabaseError
 from dockwright.flows.check import image_for
@@ -33,26 +32,10 @@ def _quietly(_target: str) -> AbstractContextManager[Any]:
     return contextlib.nullcontext()
 
 
-# [tool.dockwright.scan]: ScannerSettings' fields, the gate's, and what `release` reads.
-_SETTINGS_TYPES: dict[str, tuple[type, ...]] = {
-    "scanner": (str,),
-    "trivy": (str,),
-    "docker": (str,),
-    "cache_dir": (str,),
-    "offline": (bool,),
-    "timeout": (int, float),
-    "fail_on": (str,),
-    "ignore_file": (str,),
-    "release_kinds": (list,),
-    "vulnerabilities": (str,),
-}
-# `vulnerabilities`: "required" (default) fails the scan when no vulnerability database
-# can be had; "optional" (for runners that cannot reach one) scans the rest and warns.
-# The environment variable wins over the setting, so an offline runner can say it.
+# `vulnerabilities` ([tool.dockwright.scan]): "required" (default) fails the scan when no
+# vulnerability database can be had; "optional" (for runners that cannot reach one) scans
+# the rest and warns. The environment variable wins, so an offline runner can say it.
 VULNERABILITIES_ENV = "DOCKWRIGHT_SCAN_VULNERABILITIES"
-VULNERABILITY_MODES = ("required", "optional")
-# The same default as `invoke release`'s gate: one key, one meaning.
-DEFAULT_FAIL_ON = "critical"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,32 +52,31 @@ class ScanPlan:
 
 
 def scan_settings(project: Project, *, scanner: str, fail_on: str) -> dict[str, Any]:
-    """`[tool.dockwright.scan]` checked key by key, with the command line's values on top."""
-    raw = dict(project.settings.scan)
-    where = "[tool.dockwright.scan]"
-    for key, value in raw.items():
-        if key not in _SETTINGS_TYPES:
-            known = ", ".join(sorted(_SETTINGS_TYPES))
-            raise ConfigError(f"{where}: unknown key {key!r}; known keys: {known}")
-        expected = _SETTINGS_TYPES[key]
-        if not isinstance(value, expected) or (key == "timeout" and isinstance(value, bool)):
-            raise ConfigError(f"{where}.{key}: expected {_type_name(expected)}, got {value!r}")
-    raw["scanner"] = scanner or raw.get("scanner", "auto")
-    if raw["scanner"] not in typing.get_args(runner.Choice):
-        raise ConfigError(f"scanner {raw['scanner']!r}; use scout, trivy or auto")
-    raw["fail_on"] = fail_on or raw.get("fail_on", DEFAULT_FAIL_ON)
-    raw.pop("release_kinds", None)
-    mode = os.environ.get(VULNERABILITIES_ENV) or raw.get("vulnerabilities", "required")
-    source = (
-        VULNERABILITIES_ENV if os.environ.get(VULNERABILITIES_ENV) else f"{where}.vulnerabilities"
-    )
+    """The typed `[tool.dockwright.scan]` (checked when the settings load), with the
+    command line's values and DOCKWRIGHT_SCAN_VULNERABILITIES on top; relative paths
+    are the repository's, wherever invoke runs."""
+    s = project.settings.scan
+    chosen = scanner or s.scanner
+    if chosen not in SCANNERS:
+        raise ConfigError(f"scanner {chosen!r}; use scout, trivy or auto")
+    mode = os.environ.get(VULNERABILITIES_ENV) or s.vulnerabilities
     if mode not in VULNERABILITY_MODES:
-        raise ConfigError(f"{source}: {mode!r}; use required or optional")
-    raw["vulnerabilities"] = mode
-    for key in ("trivy", "cache_dir", "ignore_file"):
-        if key in raw:  # relative paths are the repository's, wherever invoke runs
-            raw[key] = str(project.root / Path(raw[key]).expanduser())
-    return raw
+        raise ConfigError(f"{VULNERABILITIES_ENV}: {mode!r}; use required or optional")
+
+    def path(value: str) -> str | None:
+        return str(project.root / Path(value).expanduser()) if value else None
+
+    return {
+        "scanner": chosen,
+        "trivy": path(s.trivy),
+        "docker": s.docker,
+        "cache_dir": path(s.cache_dir),
+        "offline": s.offline,
+        "timeout": s.timeout,
+        "fail_on": fail_on or s.fail_on,
+        "ignore_file": path(s.ignore_file) or str(project.root / IGNORE_FILE),
+        "vulnerabilities": mode,
+    }
 
 
 def make_plan(
@@ -115,7 +97,7 @@ def make_plan(
         raise ConfigError("nothing to scan: --no-vulns needs --secrets or --dockerfiles")
     raw = scan_settings(project, scanner=scanner, fail_on=fail_on)
     threshold = str(raw.pop("fail_on"))
-    ignore_file = Path(raw.pop("ignore_file", project.root / IGNORE_FILE))
+    ignore_file = Path(raw.pop("ignore_file"))
     optional = raw.pop("vulnerabilities") == "optional"
     services = select(repo.load_services(project), names, buildable=True)
     files = dict.fromkeys(_shown(s.build.dockerfile) for s in services if s.build)
@@ -254,12 +236,3 @@ def _shown(path: Path) -> str:
     """A Dockerfile as SARIF and people want it: relative to where invoke runs, if inside."""
     relative = os.path.relpath(path)
     return str(path) if relative.startswith("..") else relative
-
-
-def _type_name(expected: tuple[type, ...]) -> str:
-    names: dict[tuple[type, ...], str] = {
-        (str,): "a string",
-        (bool,): "true or false",
-        (list,): "a list",
-    }
-    return names.get(expected, "a number")

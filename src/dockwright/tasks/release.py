@@ -150,7 +150,7 @@ def _gates(project: Project, plan: rel.ReleasePlan) -> None:
     """The policy gate, then the scan gate on the kinds `[tool.dockwright.scan]`
     names in `release_kinds` (default: vulnerabilities and secrets)."""
     run_checks(project, [i.service for i in plan.images], target="prod")
-    kinds = set(project.settings.scan.get("release_kinds", ["vulnerability", "secret"]))
+    kinds = set(project.settings.scan.release_kinds)
     scan_plan = resolve(
         make_plan(
             project,
