@@ -114,7 +114,9 @@ class BuildPlan:
 
 
 def dev_tags(prov: Provenance, target: str) -> tuple[str, ...]:
-    """Tags of a non-release build: `sha-<short>[-dirty]` plus a moving name."""
+    """Tags of a non-release build: `sha-<short>[-dirty]` plus a moving name; a dev
+    target's are prefixed with it. Never decorated with the tag flavor's prefix or
+    suffix: `build --push` publishes them by these names (`publish.tag_kinds`)."""
     sha = f"sha-{prov.short}" + ("-dirty" if prov.dirty else "")
     if target == "prod":
         return (sha, "dev")

@@ -190,9 +190,3 @@ def plan_tags(
     if flavor.latest and all(core >= p for p in stable):
         floating.append(_latest(flavor))
     return TagPlan(immutable=(full_tag, sha_tag), floating=tuple(floating))
-
-
-def dev_tags(sha: str, dirty: bool, *, flavor: Flavor = DEFAULT_FLAVOR) -> tuple[str, str]:
-    """Tags of a non-release build: ``sha-<short>`` (``-dirty`` if uncommitted changes), ``dev``."""
-    suffix = "-dirty" if dirty else ""
-    return (_decorate(f"sha-{short_sha(sha)}{suffix}", flavor), _decorate("dev", flavor))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockwright.errors import ConfigError, VersionError
-from dockwright.tags import TAG_RE, Flavor, TagPlan, dev_tags, plan_tags, short_sha
+from dockwright.tags import TAG_RE, Flavor, TagPlan, plan_tags, short_sha
 
 SHA = "0123abcdef4567890123abcdef4567890123abcd"
 SHORT = "sha-0123abc"
@@ -586,27 +586,3 @@ class TestSha:
         assert str(info.value) == (
             "'HEAD' is not a git commit sha (expected 7 to 64 hexadecimal digits)"
         )
-
-
-class TestDevTags:
-    """Non-release builds get sha-<short> (marked -dirty) and dev."""
-
-    @pytest.mark.parametrize(
-        ("dirty", "flavor", "expected"),
-        [
-            pytest.param(False, Flavor(), ("sha-0123abc", "dev"), id="clean"),
-            pytest.param(True, Flavor(), ("sha-0123abc-dirty", "dev"), id="dirty"),
-            pytest.param(
-                True,
-                Flavor(suffix="-alpine"),
-                ("sha-0123abc-dirty-alpine", "dev-alpine"),
-                id="dirty-with-suffix",
-            ),
-        ],
-    )
-    def test_dev_tags(self, dirty: bool, flavor: Flavor, expected: tuple[str, str]) -> None:
-        assert dev_tags(SHA, dirty, flavor=flavor) == expected
-
-    def test_invalid_sha(self) -> None:
-        with pytest.raises(VersionError):
-            dev_tags("not-a-sha", False)
