@@ -6,8 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockwright import versions
-from dockwright.build import Provenance
+from dockwright.build.plan import Provenance
 from dockwright.compose import (
     Service,
     compose_files,
@@ -19,6 +18,7 @@ from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.errors import ConfigError
+from dockwright.release import versions
 
 CA_ENV = ("DOCKWRIGHT_CA_BUNDLE", "SSL_CERT_FILE", "PIP_CERT")
 

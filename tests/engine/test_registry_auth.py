@@ -24,9 +24,9 @@ from python_on_whales import docker
 
 from dockwright.config import RegistrySettings
 from dockwright.engine.registry_api import RegistryClient
-from dockwright.publish import PushItem, publishing
 from dockwright.registry.access import Access
 from dockwright.registry.credentials import Credentials
+from dockwright.registry.publish import PushItem, publishing
 from tests.engine.registries import (
     RecordingServer,
     fake_credential_helper,

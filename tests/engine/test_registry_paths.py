@@ -13,7 +13,7 @@ from dockwright.compose import select
 from dockwright.config import RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.flows.stack import compose_project, plan_up
-from dockwright.publish import target_repository
+from dockwright.registry.publish import target_repository
 
 pytestmark = pytest.mark.engine
 

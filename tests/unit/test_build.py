@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dockwright.build import (
+from dockwright.build.plan import (
     BuildPlan,
     ImageBuild,
     Provenance,

@@ -1,4 +1,4 @@
-"""Unit tests for dockwright.changelog: releasing the Unreleased section."""
+"""Unit tests for dockwright.release.changelog: releasing the Unreleased section."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from dockwright.changelog import release_changelog
 from dockwright.errors import ConfigError
+from dockwright.release.changelog import release_changelog
 
 DATE = dt.date(2025, 6, 10)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dockwright.build.record import read_report
 from dockwright.errors import ConfigError, PolicyError
 from dockwright.flows.check import (
     PolicyOutcome,
@@ -19,7 +20,6 @@ from dockwright.flows.check import (
 )
 from dockwright.policy import Verdict
 from dockwright.policy.compose import Finding
-from dockwright.report import read_report
 
 
 def report(target: str, *services: tuple[str, bool]) -> dict[str, Any]:

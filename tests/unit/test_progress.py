@@ -1,4 +1,4 @@
-"""Unit tests for dockwright.progress, fed real `docker buildx bake --progress plain` logs.
+"""Unit tests for dockwright.build.progress, fed real `docker buildx bake --progress plain` logs.
 
 The logs in tests/fixtures/bake/ were captured from buildx 0.13.1 (see its README).
 Each line is fed with its 1-based line number as the clock reading, so start and
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dockwright.progress import BakeProgress, TargetProgress
+from dockwright.build.progress import BakeProgress, TargetProgress
 
 BAKE_LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "bake"
 TWO_ERROR = (

@@ -6,7 +6,12 @@ import pytest
 
 from dockwright.config import RegistrySettings
 from dockwright.errors import ConfigError
-from dockwright.publish import push_attempts, repository_prefix, tag_kinds, target_repository
+from dockwright.registry.publish import (
+    push_attempts,
+    repository_prefix,
+    tag_kinds,
+    target_repository,
+)
 
 
 class TestTagKinds:

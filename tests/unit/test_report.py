@@ -1,4 +1,4 @@
-"""Unit tests for dockwright.report: the Markdown summary, GitHub outputs, report files."""
+"""Unit tests for dockwright.build.record: the Markdown summary, GitHub outputs, report files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dockwright.report import github_outputs, human_size, markdown_summary, write_reports
+from dockwright.build.record import github_outputs, human_size, markdown_summary, write_reports
 
 BACKEND_DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 FRONTEND_ID = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

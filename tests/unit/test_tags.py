@@ -1,11 +1,11 @@
-"""Unit tests for dockwright.tags: which tags a build gets, and when floating tags move."""
+"""Unit tests for dockwright.release.tags: which tags a build gets, and when floating tags move."""
 
 from __future__ import annotations
 
 import pytest
 
 from dockwright.errors import ConfigError, VersionError
-from dockwright.tags import TAG_RE, Flavor, TagPlan, plan_tags, short_sha
+from dockwright.release.tags import TAG_RE, Flavor, TagPlan, plan_tags, short_sha
 
 SHA = "0123abcdef4567890123abcdef4567890123abcd"
 SHORT = "sha-0123abc"

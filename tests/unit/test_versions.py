@@ -1,4 +1,4 @@
-"""Unit tests for dockwright.versions: parsing, bump rules, the VERSION file."""
+"""Unit tests for dockwright.release.versions: parsing, bump rules, the VERSION file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import semver
 from dockwright.config import Project, load_project
 from dockwright.errors import ConfigError, VersionError
 from dockwright.project import read_version as project_version
-from dockwright.versions import (
+from dockwright.release.versions import (
     bump_table,
     next_version,
     parse_version,

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from dockwright import project as repo
-from dockwright.build import TARGETS, dev_tags
+from dockwright.build.plan import TARGETS, dev_tags
+from dockwright.build.record import read_report
 from dockwright.compose import Service, compose_files, select
 from dockwright.config import Project
 from dockwright.engine import docker as engine
@@ -18,7 +19,6 @@ from dockwright.errors import ConfigError, PolicyError
 from dockwright.policy import Verdict, evaluate, expectations_from
 from dockwright.policy.compose import Finding, apply_waivers, lint_files
 from dockwright.policy.evidence import gather
-from dockwright.report import read_report
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ RULES = (
     "compilers",
     "hadolint",
 )
-# Compose-level rules (dockwright.composelint): waivable in x-dockwright like the above.
+# Compose-level rules (dockwright.policy.compose): waivable in x-dockwright like the above.
 COMPOSE_RULES = ("ports-all-interfaces", "literal-secret", "container-name", "home-mount")
 REQUIRED_LABELS = ("version", "created", "revision", "source", "title")
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make", "ld")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
-from dockwright.build import BuildPlan
-from dockwright.buildrun import BuildResult
+from dockwright.build.plan import BuildPlan
+from dockwright.build.progress import BakeProgress
+from dockwright.build.record import live_table
+from dockwright.build.run import BuildResult
 from dockwright.config import Project
 from dockwright.flows import build as flow
-from dockwright.progress import BakeProgress
-from dockwright.report import live_table
 from dockwright.tasks._common import console
 
 

@@ -11,8 +11,14 @@ from dockwright import project as repo
 from dockwright.compose import select
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine.credhelper import helper_get
-from dockwright.publish import Publisher, PushItem, publishing, push_attempts, target_repository
 from dockwright.registry.access import Access, config_dir, read_docker_config, resolve_access
+from dockwright.registry.publish import (
+    Publisher,
+    PushItem,
+    publishing,
+    push_attempts,
+    target_repository,
+)
 from dockwright.tasks._common import console
 
 

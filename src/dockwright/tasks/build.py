@@ -9,14 +9,14 @@ from contextlib import ExitStack
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.build import BuildPlan, plan_json
-from dockwright.buildrun import BuildResult
+from dockwright.build.plan import BuildPlan, plan_json
+from dockwright.build.record import result_table
+from dockwright.build.run import BuildResult
 from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.errors import BuildError
 from dockwright.flows.build import make_plan
 from dockwright.flows.env import env_path
-from dockwright.publish import Publisher, push_attempts, tag_kinds
-from dockwright.report import result_table
+from dockwright.registry.publish import Publisher, push_attempts, tag_kinds
 from dockwright.tasks._build import execute
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._env import require_valid_env

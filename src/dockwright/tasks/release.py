@@ -11,7 +11,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from dockwright import project as repo
-from dockwright import release as rel
+from dockwright.build.record import last_build_tag
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
@@ -19,19 +19,19 @@ from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseErro
 from dockwright.flows.build import make_plan as make_build_plan
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.scan import make_plan, resolve
-from dockwright.publish import push_attempts, tag_kinds
-from dockwright.registry_stack import registry_down, registry_up
-from dockwright.release_attempt import ReleaseAttempt
-from dockwright.report import last_build_tag
+from dockwright.registry.local import registry_down, registry_up
+from dockwright.registry.publish import push_attempts, tag_kinds
+from dockwright.release import plan as rel
+from dockwright.release.attempt import ReleaseAttempt
+from dockwright.release.tags import Flavor, plan_tags
+from dockwright.release.versions import bump_table, next_version, parse_version
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
-from dockwright.tags import Flavor, plan_tags
 from dockwright.tasks._build import execute
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._policy import run_checks
 from dockwright.tasks._registry import destinations, publisher, push_items, registry_settings
 from dockwright.tasks._scan import gate
-from dockwright.versions import bump_table, next_version, parse_version
 
 
 def _flavor(project: Project) -> Flavor:

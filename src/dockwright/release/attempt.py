@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dockwright.build import OCI
+from dockwright.build.plan import OCI
 from dockwright.engine import docker as engine
 from dockwright.errors import ReleaseError
-from dockwright.publish import Publisher
+from dockwright.registry.publish import Publisher
 from dockwright.registry.record import ReleaseRecord, load_record, record_path, save_record
-from dockwright.release import ReleasePlan
+from dockwright.release.plan import ReleasePlan
 
 
 class ReleaseAttempt:

@@ -30,12 +30,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from dockwright.changelog import release_changelog
 from dockwright.engine import git
 from dockwright.errors import ConfigError, DockwrightError, ReleaseError
-from dockwright.publish import PushItem
-from dockwright.tags import Flavor, TagPlan, plan_tags
-from dockwright.versions import next_version, write_version
+from dockwright.registry.publish import PushItem
+from dockwright.release.changelog import release_changelog
+from dockwright.release.tags import Flavor, TagPlan, plan_tags
+from dockwright.release.versions import next_version, write_version
 
 STEPS = ("preconditions", "plan", "build", "gates", "push", "floating", "finalize")
 

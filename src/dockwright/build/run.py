@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dockwright.build import BuildPlan
+from dockwright.build.plan import BuildPlan
 from dockwright.engine import docker as engine
-from dockwright.progress import BakeProgress, TargetProgress
+from dockwright.build.progress import BakeProgress, TargetProgress
 
 TAIL = 30
 

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import semver
 
 from dockwright.errors import ConfigError, VersionError
-from dockwright.versions import parse_version
+from dockwright.release.versions import parse_version
 
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 """A valid Docker tag (distribution reference grammar)."""

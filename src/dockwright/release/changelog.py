@@ -12,7 +12,7 @@ import re
 import semver
 
 from dockwright.errors import ConfigError
-from dockwright.versions import parse_version
+from dockwright.release.versions import parse_version
 
 _UNRELEASED_HEADING_RE = re.compile(r"##\s+\[unreleased\]\s*", re.IGNORECASE)
 _SECTION_RE = re.compile(r"##\s")

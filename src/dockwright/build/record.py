@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from dockwright.errors import ConfigError
-from dockwright.progress import BakeProgress
+from dockwright.build.progress import BakeProgress
 
 
 def human_size(size: int) -> str:
