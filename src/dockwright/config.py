@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dockwright import discover
 from dockwright.errors import ConfigError
 from dockwright.registry.names import check_namespace, split_host
+from dockwright.repo import discover
 from dockwright.smoke.settings import SmokeSettings
 
 T = TypeVar("T")

@@ -28,7 +28,7 @@ import dockwright
 from dockwright.engine import git
 
 if TYPE_CHECKING:
-    from dockwright.compose import Service
+    from dockwright.repo.compose import Service
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 
@@ -197,9 +197,9 @@ def find_dockerfiles(root: Path) -> list[str]:
     Needs dockwright's dependencies and `docker compose config` (no engine): the
     lint session runs it inside its venv (`python -m dockwright.sessions`).
     """
-    from dockwright import project as repo
     from dockwright.config import load_project
     from dockwright.errors import ConfigError
+    from dockwright.repo import project as repo
 
     project = load_project(root)
     if not project.settings.compose_files:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from dockwright import project as repo
-from dockwright.compose import select
 from dockwright.config import RegistrySettings, load_project
 from dockwright.engine import docker as engine
 from dockwright.flows.stack import compose_project, plan_up
 from dockwright.registry.publish import target_repository
+from dockwright.repo import project as repo
+from dockwright.repo.compose import select
 
 pytestmark = pytest.mark.engine
 

@@ -24,7 +24,7 @@ from dockwright.adopt import (
     with_unreleased,
 )
 from dockwright.config import load_project, parse_settings
-from dockwright.discover import ServiceInfo, find_compose_files, root_build
+from dockwright.repo.discover import ServiceInfo, find_compose_files, root_build
 from tests.conftest import ROOT
 
 

@@ -19,8 +19,8 @@ from dockwright.build.plan import (
     plan_json,
     stage_for,
 )
-from dockwright.compose import BuildSpec, Service
 from dockwright.errors import ConfigError
+from dockwright.repo.compose import BuildSpec, Service
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CREATED = "2024-05-06T07:08:09Z"

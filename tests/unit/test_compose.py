@@ -1,4 +1,4 @@
-"""Unit tests for dockwright.compose: services from a merged compose config, image names."""
+"""Unit tests for dockwright.repo.compose: services from a merged compose config, image names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from dockwright.compose import (
+from dockwright.errors import ConfigError
+from dockwright.repo.compose import (
     BuildSpec,
     Service,
     compose_files,
@@ -15,7 +16,6 @@ from dockwright.compose import (
     services_from_config,
     split_image,
 )
-from dockwright.errors import ConfigError
 
 # Shaped like `docker compose config --format json` (Compose 2.26.1): absolute
 # contexts, dockerfile left relative to its context, args as strings, secrets in

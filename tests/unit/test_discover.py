@@ -1,4 +1,4 @@
-"""Unit tests for dockwright.discover: what an existing repository has, and what init writes."""
+"""Unit tests for dockwright.repo.discover: what a repository has, and what init writes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from dockwright.adopt import (
     version_from_tag,
 )
 from dockwright.config import load_project, parse_settings
-from dockwright.discover import (
+from dockwright.envfile import parse_rules
+from dockwright.errors import ConfigError
+from dockwright.masking import looks_secret
+from dockwright.repo.discover import (
     ComposeLayout,
     ServiceInfo,
     Variable,
@@ -30,10 +33,7 @@ from dockwright.discover import (
     substitute,
     with_defaults,
 )
-from dockwright.dockerfile import Stage, parse_stages
-from dockwright.envfile import parse_rules
-from dockwright.errors import ConfigError
-from dockwright.masking import looks_secret
+from dockwright.repo.dockerfile import Stage, parse_stages
 
 
 def write(path: Path, text: str) -> Path:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from dockwright.dockerfile import base_images
 from dockwright.errors import ConfigError
 from dockwright.policy.rules import (
     NS,
@@ -20,6 +19,7 @@ from dockwright.policy.rules import (
     is_pinned,
     resolve_uid,
 )
+from dockwright.repo.dockerfile import base_images
 
 GOOD = Evidence(
     image="todo-backend:dev",

@@ -13,7 +13,7 @@ import pytest
 
 import dockwright
 from dockwright import sessions
-from dockwright.compose import services_from_config
+from dockwright.repo.compose import services_from_config
 from dockwright.sessions import (
     Layout,
     Running,

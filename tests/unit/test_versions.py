@@ -10,7 +10,6 @@ import semver
 
 from dockwright.config import Project, load_project
 from dockwright.errors import ConfigError, VersionError
-from dockwright.project import read_version as project_version
 from dockwright.release.versions import (
     bump_table,
     next_version,
@@ -18,6 +17,7 @@ from dockwright.release.versions import (
     read_version,
     write_version,
 )
+from dockwright.repo.project import read_version as project_version
 
 
 class TestParseVersion:

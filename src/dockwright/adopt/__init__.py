@@ -34,7 +34,7 @@ from dockwright.adopt._render import (
     render_settings,
     render_workflow,
 )
-from dockwright.discover import (
+from dockwright.repo.discover import (
     COMPOSE_NAMES,
     OVERRIDE,
     ComposeLayout,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dockwright.discover import substitute
+from dockwright.repo.discover import substitute
 
 
 def toml_str(text: str) -> str:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from dockwright.adopt._registry import toml_str as _toml_str
-from dockwright.discover import (
+from dockwright.repo.discover import (
     ComposeLayout,
     RootBuild,
     ServiceInfo,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dockwright.compose import Service
+from dockwright.repo.compose import Service
 from dockwright.errors import ConfigError
 
 TARGETS = ("prod", "dev")

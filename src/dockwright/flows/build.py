@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from dockwright import project as repo
 from dockwright.build.plan import BuildPlan, check_cache_export, plan_build
 from dockwright.build.progress import BakeProgress
 from dockwright.build.record import report_path, write_reports
 from dockwright.build.run import BuildResult, run_plan
-from dockwright.compose import select
 from dockwright.config import Project
 from dockwright.engine import docker as engine
+from dockwright.repo import project as repo
+from dockwright.repo.compose import select
 
 
 def make_plan(

@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockwright import project as repo
 from dockwright.build.plan import TARGETS, dev_tags
 from dockwright.build.record import read_report
-from dockwright.compose import Service, compose_files, select
 from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.errors import ConfigError, PolicyError
 from dockwright.policy import Verdict, evaluate, expectations_from
 from dockwright.policy.compose import Finding, apply_waivers, lint_files
 from dockwright.policy.evidence import gather
+from dockwright.repo import project as repo
+from dockwright.repo.compose import Service, compose_files, select
 
 
 @dataclass(frozen=True)

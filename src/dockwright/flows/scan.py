@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dockwright import project as repo
 from dockwright import scan as lib
-from dockwright.compose import select
 from dockwright.config import SCANNERS, VULNERABILITY_MODES, Project
 from dockwright.engine import docker as engine
 from dockwright.errors import ConfigError, ScannerUnavailableError, VulnerabilityDatabaseError
 from dockwright.flows.check import image_for
+from dockwright.repo import project as repo
+from dockwright.repo.compose import select
 from dockwright.scan import runner, scout, trivy
 from dockwright.scan.gate import IGNORE_FILE
 from dockwright.scan.model import Kind, ScanResult, Severity

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dockwright import project as repo
 from dockwright import stack
 from dockwright.build.record import read_report
-from dockwright.compose import extensions_from_files, split_image
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
 from dockwright.flows.env import env_path
 from dockwright.registry.publish import repository_prefix
+from dockwright.repo import project as repo
+from dockwright.repo.compose import extensions_from_files, split_image
 from dockwright.stack import ContainerState, Row, UpPlan
 
 

@@ -30,7 +30,10 @@ from typing import Any
 
 import yaml
 
-from dockwright.discover import (
+from dockwright.errors import ConfigError
+from dockwright.masking import looks_secret
+from dockwright.policy.rules import COMPOSE_RULES, RULES
+from dockwright.repo.discover import (
     MARK,
     environment_entries,
     has_literal_password,
@@ -39,9 +42,6 @@ from dockwright.discover import (
     mask_references,
     with_defaults,
 )
-from dockwright.errors import ConfigError
-from dockwright.masking import looks_secret
-from dockwright.policy.rules import COMPOSE_RULES, RULES
 
 
 @dataclass(frozen=True, kw_only=True)

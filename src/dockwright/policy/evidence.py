@@ -10,11 +10,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from dockwright.dockerfile import base_images
 from dockwright.engine import docker as engine
 from dockwright.engine.hadolint import lint_dockerfile
 from dockwright.errors import ConfigError
 from dockwright.policy.rules import COMPILERS, Evidence
+from dockwright.repo.dockerfile import base_images
 
 SENSITIVE_NAMES = re.compile(r"^(\.env(\.[\w-]+)?|id_(rsa|dsa|ecdsa|ed25519))$")
 KEY_SUFFIXES = (".pem", ".key", ".p12", ".pfx")

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from dockwright import stack
-from dockwright.compose import extensions_from_files
 from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.envfile import generate_env, parse_env_text, parse_rules, validate, write_env_file
 from dockwright.errors import BuildError, DockwrightError, EnvFileError, SmokeError
 from dockwright.flows import stack as stack_flow
-from dockwright.project import read_version
+from dockwright.repo.compose import extensions_from_files
+from dockwright.repo.project import read_version
 from dockwright.smoke import browser as chromium
 from dockwright.smoke.checks import check_health, hardening_problems, run_http_check
 from dockwright.smoke.model import Event, OnEvent, SmokeResult, Status, Step

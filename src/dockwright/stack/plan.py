@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from dockwright.compose import ENVIRONMENTS, split_image
 from dockwright.errors import ConfigError
 from dockwright.masking import looks_secret, mask, mask_url_passwords
+from dockwright.repo.compose import ENVIRONMENTS, split_image
 from dockwright.stack.state import ContainerState
 
 ENV_VARIABLE = "DOCKWRIGHT_ENV"

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dockwright import project as repo
-from dockwright.compose import select
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine.credhelper import helper_get
 from dockwright.registry.access import Access, config_dir, read_docker_config, resolve_access
@@ -19,6 +17,8 @@ from dockwright.registry.publish import (
     push_attempts,
     target_repository,
 )
+from dockwright.repo import project as repo
+from dockwright.repo.compose import select
 from dockwright.tasks._common import console
 
 

@@ -10,7 +10,6 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright import project as repo
 from dockwright.build.record import last_build_tag
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
@@ -25,6 +24,7 @@ from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
 from dockwright.release.tags import Flavor, plan_tags
 from dockwright.release.versions import bump_table, next_version, parse_version
+from dockwright.repo import project as repo
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
 from dockwright.tasks._build import execute

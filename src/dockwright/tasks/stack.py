@@ -16,17 +16,17 @@ from invoke.context import Context
 from invoke.tasks import task
 from rich.live import Live
 
-from dockwright import project as repo
 from dockwright import stack
 from dockwright.build.progress import VERTEX
 from dockwright.build.record import read_report
-from dockwright.compose import extensions_from_files
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
 from dockwright.flows import stack as flow
 from dockwright.flows.env import env_path
+from dockwright.repo import project as repo
+from dockwright.repo.compose import extensions_from_files
 from dockwright.stack import Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._env import require_valid_env

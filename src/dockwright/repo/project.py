@@ -7,18 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dockwright.build.plan import Provenance
-from dockwright.compose import (
+from dockwright.config import Project
+from dockwright.engine import docker as engine
+from dockwright.engine import git
+from dockwright.errors import ConfigError
+from dockwright.release import versions
+from dockwright.repo.compose import (
     Service,
     compose_files,
     extensions_from_files,
     services_from_config,
     with_extensions,
 )
-from dockwright.config import Project
-from dockwright.engine import docker as engine
-from dockwright.engine import git
-from dockwright.errors import ConfigError
-from dockwright.release import versions
 
 CA_ENV = ("DOCKWRIGHT_CA_BUNDLE", "SSL_CERT_FILE", "PIP_CERT")
 

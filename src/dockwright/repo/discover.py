@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from dockwright.dockerfile import Stage, parse_stages
 from dockwright.masking import looks_secret
+from dockwright.repo.dockerfile import Stage, parse_stages
 
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 # Written by init beside the base file: the `build:` of image-only services (see `root_build`).

@@ -1,0 +1,3 @@
+"""Reading a repository: its settings-driven view (`project`), compose files and their
+services (`compose`), what an unadopted repository has (`discover`), and the one
+Dockerfile parser (`dockerfile`)."""
