@@ -86,6 +86,52 @@ class ScanSettings:
             raise ConfigError(f"{where}.timeout: {self.timeout:g}; a number of seconds above 0")
 
 
+HEALTHCHECK_KEYS = ("interval", "timeout", "start_period", "retries")
+
+
+def _seed_healthcheck() -> dict[str, float]:
+    return {"interval": 30, "timeout": 10, "start_period": 40, "retries": 3}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicySettings:
+    """`[tool.dockwright.policy]`: what every service's image must meet unless its
+    `x-dockwright` says otherwise (the defaults are the seeds' numbers)."""
+
+    size_budget_mb: float = 500.0
+    uid: int = 1001
+    healthcheck: dict[str, float] = field(default_factory=_seed_healthcheck)
+    ports: tuple[int, ...] = ()
+    hadolint_threshold: str = "warning"
+    waivers: dict[str, str] = field(default_factory=dict)
+
+    def check(self, where: str) -> None:
+        from dockwright.policy.rules import COMPOSE_RULES, HADOLINT_LEVELS, RULES
+
+        if self.size_budget_mb <= 0:
+            raise ConfigError(f"{where}.size_budget_mb: {self.size_budget_mb:g}; a size above 0")
+        if self.uid < 0:
+            raise ConfigError(f"{where}.uid: {self.uid}; a user id is 0 or more")
+        if unknown := sorted(set(self.healthcheck) - set(HEALTHCHECK_KEYS)):
+            raise ConfigError(
+                f"{where}.healthcheck: unknown key {unknown[0]!r}; "
+                f"use {', '.join(HEALTHCHECK_KEYS)}"
+            )
+        if self.hadolint_threshold not in HADOLINT_LEVELS:
+            raise ConfigError(
+                f"{where}.hadolint_threshold: {self.hadolint_threshold!r}; "
+                f"use one of {', '.join(HADOLINT_LEVELS)}"
+            )
+        for rule, reason in self.waivers.items():
+            if rule not in RULES and rule not in COMPOSE_RULES:
+                rules = ", ".join((*RULES, *COMPOSE_RULES))
+                raise ConfigError(f"{where}.waivers: unknown rule {rule!r}; rules: {rules}")
+            if len(reason.strip()) < 10:
+                raise ConfigError(
+                    f"{where}.waivers.{rule}: a waiver needs a written reason (10+ characters)"
+                )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """The whole `[tool.dockwright]` section, with defaults."""
@@ -104,7 +150,7 @@ class Settings:
     build: BuildSettings = field(default_factory=BuildSettings)
     tags: TagSettings = field(default_factory=TagSettings)
     registries: dict[str, RegistrySettings] = field(default_factory=dict)
-    policy: dict[str, Any] = field(default_factory=dict)
+    policy: PolicySettings = field(default_factory=PolicySettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
     smoke: SmokeSettings = field(default_factory=SmokeSettings)
 
@@ -159,6 +205,12 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             if not isinstance(value, list):
                 raise ConfigError(f"{where}: expected a list of tables")
             return tuple(_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+        if item is int:  # ports
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
+                raise ConfigError(f"{where}: expected a list of whole numbers")
+            return tuple(value)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of strings")
         return tuple(value)

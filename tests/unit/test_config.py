@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from dockwright.config import (
     BuildSettings,
+    PolicySettings,
     Project,
     RegistrySettings,
     ScanSettings,
@@ -78,7 +80,9 @@ class TestParseSettingsValues:
             ),
             tags=TagSettings(prefix="v", latest=False),
             registries={"hub": RegistrySettings(url="docker.io", namespace="acme", token_env="T")},
-            policy={"size_budget_mb": 300, "waivers": {"size": "model weights ship inside"}},
+            policy=PolicySettings(
+                size_budget_mb=300.0, waivers={"size": "model weights ship inside"}
+            ),
             scan=ScanSettings(fail_on="high"),
         )
 
@@ -344,3 +348,52 @@ class TestProject:
             "registry 'ghcr' is not configured; known: dockerhub, local "
             "(add [tool.dockwright.registries.ghcr])"
         )
+
+
+class TestPolicySettings:
+    """`[tool.dockwright.policy]` is typed and checked when the settings load."""
+
+    @pytest.mark.parametrize(
+        ("policy", "message"),
+        [
+            ({"size_budget_mb": 0}, ".policy.size_budget_mb: 0; a size above 0"),
+            ({"uid": -1}, ".policy.uid: -1; a user id is 0 or more"),
+            (
+                {"healthcheck": {"every": 5}},
+                ".policy.healthcheck: unknown key 'every'; use interval",
+            ),
+            ({"ports": ["80"]}, ".policy.ports: expected a list of whole numbers"),
+            (
+                {"hadolint_threshold": "loud"},
+                ".policy.hadolint_threshold: 'loud'; use one of error",
+            ),
+            ({"waivers": {"sizes": "because we can"}}, ".policy.waivers: unknown rule 'sizes'"),
+            (
+                {"waivers": {"size": "short"}},
+                ".policy.waivers.size: a waiver needs a written reason",
+            ),
+            (
+                {"health_path": "/health"},
+                ".policy: unknown key 'health_path'; known keys: hadolint",
+            ),
+        ],
+    )
+    def test_bad_values_are_one_line_naming_the_key(
+        self, policy: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ConfigError) as err:
+            parse_settings({"policy": policy})
+        assert message in str(err.value)
+
+    def test_the_gate_sees_the_seeds_numbers_unless_told(self) -> None:
+        from dockwright.policy import expectations_from
+
+        defaults = dataclasses.asdict(parse_settings({"policy": {"ports": [8000]}}).policy)
+        exp = expectations_from({"size_budget_mb": 150}, defaults)
+        assert (exp.size_budget_mb, exp.uid, exp.ports, exp.hadolint_threshold) == (
+            150.0,
+            1001,
+            (8000,),
+            "warning",
+        )
+        assert exp.healthcheck == {"interval": 30, "timeout": 10, "start_period": 40, "retries": 3}

@@ -3,6 +3,7 @@ each image's verdicts; it reports through `on_event` and never prints."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -187,7 +188,7 @@ def check_policy(
     outcome = PolicyOutcome(findings=compose_findings(project, every, names))
     on_event(ComposeChecked(outcome.findings))
     secrets = repo.secret_values(project, env_file)
-    defaults = dict(project.settings.policy)
+    defaults = dataclasses.asdict(project.settings.policy)
     for svc in (s for s in services if s.name in images):
         assert svc.build is not None
         exp = expectations_from(svc.extension, defaults)

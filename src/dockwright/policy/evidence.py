@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from dockwright.engine import docker as engine
 from dockwright.engine.hadolint import lint_dockerfile
 from dockwright.errors import ConfigError
-from dockwright.policy.rules import COMPILERS, Evidence
+from dockwright.policy.rules import COMPILERS, HADOLINT_LEVELS, Evidence
 from dockwright.repo.dockerfile import base_images
 
 SENSITIVE_NAMES = re.compile(r"^(\.env(\.[\w-]+)?|id_(rsa|dsa|ecdsa|ed25519))$")
@@ -23,7 +23,6 @@ BIN_DIRS = ("bin", "sbin", "usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sb
 COMPILER_NAME = re.compile(
     r"^(?:[\w-]+-linux-gnu-)?(" + "|".join(re.escape(c) for c in COMPILERS) + r")(-\d+)?$"
 )
-HADOLINT_LEVELS = ("error", "warning", "info", "style")
 MAX_SCAN = 64 * 1024 * 1024
 
 

@@ -25,6 +25,8 @@ RULES = (
     "hadolint",
 )
 # Compose-level rules (dockwright.policy.compose): waivable in x-dockwright like the above.
+# hadolint's levels, most severe first: a threshold fails its level and those above.
+HADOLINT_LEVELS = ("error", "warning", "info", "style")
 COMPOSE_RULES = ("ports-all-interfaces", "literal-secret", "container-name", "home-mount")
 REQUIRED_LABELS = ("version", "created", "revision", "source", "title")
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make", "ld")
