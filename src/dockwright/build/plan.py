@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dockwright.repo.compose import Service
 from dockwright.errors import ConfigError
+from dockwright.repo.compose import Service
 
 TARGETS = ("prod", "dev")
 OCI = "org.opencontainers.image"

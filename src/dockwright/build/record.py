@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.table import Table
 
-from dockwright.errors import ConfigError
 from dockwright.build.progress import BakeProgress
+from dockwright.errors import ConfigError
 
 
 def human_size(size: int) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dockwright.build.plan import BuildPlan
-from dockwright.engine import docker as engine
 from dockwright.build.progress import BakeProgress, TargetProgress
+from dockwright.engine import docker as engine
 
 TAIL = 30
 
