@@ -120,3 +120,24 @@ class TestTransaction:
         assert message.startswith(f"release 1.5.0 failed at step {fail!r}: {error}; ")
         assert says in message and message.endswith("`invoke release`")
         assert calls[-1] == fail and "f" not in calls
+
+
+class TestReleaseFlow:
+    """flows.release: the command that continues a release names exactly its options."""
+
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [
+            (("minor", "rc", "", False), "invoke release --bump minor"),
+            (("prerelease", "rc", "", False), "invoke release --bump prerelease"),
+            (("prerelease", "beta", "", False), "invoke release --bump prerelease --pre beta"),
+            (
+                ("patch", "beta", "ghcr", True),
+                "invoke release --bump patch --registry ghcr --allow-dirty",
+            ),
+        ],
+    )
+    def test_rerun_command(self, args: tuple[str, str, str, bool], expected: str) -> None:
+        from dockwright.flows.release import rerun_command
+
+        assert rerun_command(*args) == expected

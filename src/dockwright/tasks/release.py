@@ -14,15 +14,13 @@ from dockwright.build.record import last_build_tag
 from dockwright.config import Project, load_project
 from dockwright.engine import docker as engine
 from dockwright.engine import git
-from dockwright.errors import BuildError, ConfigError, EnvFileError, ReleaseError, VersionError
-from dockwright.flows.build import make_plan as make_build_plan
-from dockwright.flows.env import env_path, env_problems
-from dockwright.flows.scan import make_plan, resolve
+from dockwright.errors import ConfigError, VersionError
+from dockwright.flows import release as flow
 from dockwright.registry.local import registry_down, registry_up
 from dockwright.registry.publish import push_attempts, tag_kinds
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
-from dockwright.release.tags import Flavor, plan_tags
+from dockwright.release.tags import plan_tags
 from dockwright.release.versions import bump_table, next_version, parse_version
 from dockwright.repo import project as repo
 from dockwright.scan import render_table
@@ -32,11 +30,6 @@ from dockwright.tasks._common import console, guarded, out, split_names
 from dockwright.tasks._policy import run_checks
 from dockwright.tasks._registry import destinations, publisher, push_items, registry_settings
 from dockwright.tasks._scan import gate
-
-
-def _flavor(project: Project) -> Flavor:
-    t = project.settings.tags
-    return Flavor(prefix=t.prefix, suffix=t.suffix, latest=t.latest)
 
 
 @task(
@@ -83,7 +76,7 @@ def tags(
 ) -> None:
     """Print the tags a release of VERSION gets (same rules as release)."""
     project = load_project()
-    flavor = _flavor(project)
+    flavor = flow.flavor(project)
     commit = sha or git.state(project.root).sha
     parse_version(version.removeprefix("v"), source="version")
     if published is None:
@@ -129,85 +122,19 @@ def push(c: Context, service: list[str] | None = None, registry: str = "", tag: 
 
 
 def _build_for_release(project: Project, plan: rel.ReleasePlan) -> None:
-    build_plan = make_build_plan(
-        project,
-        [],
-        target="prod",
-        platform="",
-        builder="",
-        ca_bundle="",
-        no_cache=False,
-        tags=plan.local_tags(),
-        version=plan.version,
-    )
-    result = execute(build_plan, project, quiet=False)
-    if not result.ok:
-        failed = ", ".join(s.service for s in result.services if not s.ok)
-        raise BuildError(f"build failed for {failed}; nothing was pushed (see build/report.json)")
+    flow.require_built(execute(flow.build_plan(project, plan), project, quiet=False))
 
 
 def _gates(project: Project, plan: rel.ReleasePlan) -> None:
     """The policy gate, then the scan gate on the kinds `[tool.dockwright.scan]`
     names in `release_kinds` (default: vulnerabilities and secrets)."""
     run_checks(project, [i.service for i in plan.images], target="prod")
-    kinds = set(project.settings.scan.release_kinds)
-    scan_plan = resolve(
-        make_plan(
-            project,
-            [i.service for i in plan.images],
-            target="prod",
-            scanner="",
-            fail_on="",
-            secrets="secret" in kinds,
-            dockerfiles="misconfig" in kinds,
-            vulns="vulnerability" in kinds,
-        )
-    )
+    kinds = flow.scan_kinds(project)
+    scan_plan = flow.scan_plan(project, plan)
     results, verdict = gate(scan_plan, project)
     console.print(render_table(results), markup=False, highlight=False)
     check_gate(verdict)
-    console.print(f"[green]scan gate passed[/] ({', '.join(sorted(kinds))})")
-
-
-def _preconditions(project: Project, allow_dirty: bool) -> git.GitState:
-    state = git.state(project.root)
-    if state.dirty and not allow_dirty:
-        raise ReleaseError(
-            "the work tree has uncommitted changes; commit or stash them (or pass --allow-dirty)"
-        )
-    branch = project.settings.release_branch
-    if branch and state.branch != branch and not allow_dirty:
-        raise ReleaseError(
-            f"releases are made from branch {branch!r}, not {state.branch!r}; "
-            "switch branch or set release_branch in [tool.dockwright]"
-        )
-    return state
-
-
-def _check_env(project: Project) -> None:
-    """A release stops on a broken .env (when there is one) before building anything."""
-    env = env_path(project)
-    if not env.is_file():
-        return
-    errors = [p for p in env_problems(project, env) if p.level == "error"]
-    if errors:
-        raise EnvFileError(
-            f"{errors[0]} (and {len(errors) - 1} more; run invoke env.check)"
-            if len(errors) > 1
-            else f"{errors[0]}; run invoke env.check"
-        )
-
-
-def _rerun(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
-    """The exact command that continues this release."""
-    words = ["invoke", "release", "--bump", bump]
-    if bump == "prerelease" and pre != "rc":
-        words += ["--pre", pre]
-    if registry:
-        words += ["--registry", registry]
-    if allow_dirty:
-        words.append("--allow-dirty")
-    return " ".join(words)
+    console.print(f"[green]scan gate passed[/] ({', '.join(kinds)})")
 
 
 @task(
@@ -243,7 +170,7 @@ def release(
     registry_settings(project, registry)
     push_attempts(os.environ)
     today = dt.date.today()
-    state = _preconditions(project, allow_dirty)
+    state = flow.preconditions(project, allow_dirty)
     rel.check_finalize(
         version,
         root=project.root,
@@ -251,7 +178,7 @@ def release(
         changelog=project.path(project.settings.changelog),
         today=today,
     )
-    _check_env(project)
+    flow.check_env(project)
     console.print("[bold]1/6 preconditions[/]")
     release_lock = rel.lock(project.root)
     rel.acquire(release_lock)
@@ -270,7 +197,7 @@ def release(
                 registry=reg.url,
                 published=published,
                 services=triples,
-                flavor=_flavor(project),
+                flavor=flow.flavor(project),
                 push=not no_push,
             )
             console.print("[bold]2/6 plan[/]")
@@ -312,7 +239,7 @@ def release(
                     source=state.source,
                     today=today,
                 ),
-                rerun=_rerun(bump, pre, registry, allow_dirty),
+                rerun=flow.rerun_command(bump, pre, registry, allow_dirty),
                 build=rebuild,
             )
             console.print(f"[green]released {plan.version}[/] (git tag {plan.git_tag})")
