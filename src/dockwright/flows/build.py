@@ -13,6 +13,7 @@ from dockwright.build.record import report_path, write_reports
 from dockwright.build.run import BuildResult, run_plan
 from dockwright.config import Project
 from dockwright.engine import docker as engine
+from dockwright.errors import BuildError
 from dockwright.repo import project as repo
 from dockwright.repo.compose import select
 
@@ -66,3 +67,33 @@ def execute(
         plan.images[0].labels.get("org.opencontainers.image.version", ""),
     )
     return result
+
+
+def prod_plan(
+    project: Project,
+    *,
+    tags: tuple[str, ...] | None = None,
+    version: str | None = None,
+    env_file: Path | None = None,
+) -> BuildPlan:
+    """Every service's prod image with the settings' platform and builder: what
+    `release` and the smoke build (`tags`/`version` for a release)."""
+    return make_plan(
+        project,
+        [],
+        target="prod",
+        platform="",
+        builder="",
+        ca_bundle="",
+        no_cache=False,
+        tags=tags,
+        version=version,
+        env_file=env_file,
+    )
+
+
+def require_ok(result: BuildResult, consequence: str) -> None:
+    """BuildError naming the services that failed, and what that means here."""
+    failed = [s.service for s in result.services if not s.ok]
+    if failed:
+        raise BuildError(f"build failed for {', '.join(failed)}; {consequence}")

@@ -8,8 +8,8 @@ from dockwright.build.plan import BuildPlan
 from dockwright.build.run import BuildResult
 from dockwright.config import Project
 from dockwright.engine import git
-from dockwright.errors import BuildError, EnvFileError, ReleaseError
-from dockwright.flows.build import make_plan as make_build_plan
+from dockwright.errors import EnvFileError, ReleaseError
+from dockwright.flows.build import prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
 from dockwright.release import plan as rel
@@ -64,23 +64,11 @@ def rerun_command(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
 
 def build_plan(project: Project, plan: rel.ReleasePlan) -> BuildPlan:
     """The prod build of a release: every service, tagged with the release's tags."""
-    return make_build_plan(
-        project,
-        [],
-        target="prod",
-        platform="",
-        builder="",
-        ca_bundle="",
-        no_cache=False,
-        tags=plan.local_tags(),
-        version=plan.version,
-    )
+    return prod_plan(project, tags=plan.local_tags(), version=plan.version)
 
 
 def require_built(result: BuildResult) -> None:
-    if not result.ok:
-        failed = ", ".join(s.service for s in result.services if not s.ok)
-        raise BuildError(f"build failed for {failed}; nothing was pushed (see build/report.json)")
+    require_ok(result, "nothing was pushed (see build/report.json)")
 
 
 def scan_kinds(project: Project) -> list[str]:

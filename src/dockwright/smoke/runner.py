@@ -30,7 +30,7 @@ from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.envfile import generate_env, parse_env_text, parse_rules, validate, write_env_file
-from dockwright.errors import BuildError, DockwrightError, EnvFileError, SmokeError
+from dockwright.errors import DockwrightError, EnvFileError, SmokeError
 from dockwright.flows import stack as stack_flow
 from dockwright.repo.compose import extensions_from_files
 from dockwright.repo.project import read_version
@@ -151,22 +151,10 @@ def fresh_env(project: Project, path: Path, env: str, settings: SmokeSettings) -
 def _build_prod(project: Project, env_file: Path) -> dict[str, str]:
     """The prod images through the build task's own functions, the compose files read
     with the run's fresh .env; returns the image each service got (`repository:tag`)."""
-    from dockwright.flows.build import execute, make_plan
+    from dockwright.flows.build import execute, prod_plan, require_ok
 
-    plan = make_plan(
-        project,
-        [],
-        target="prod",
-        platform="",
-        builder="",
-        ca_bundle="",
-        no_cache=False,
-        env_file=env_file,
-    )
-    result = execute(plan, project)
-    failed = [s.service for s in result.services if not s.ok]
-    if failed:
-        raise BuildError(f"build failed for {', '.join(failed)}; see build/report.json")
+    result = execute(prod_plan(project, env_file=env_file), project)
+    require_ok(result, "see build/report.json")
     return {s.service: s.refs[0] for s in result.services}
 
 
