@@ -15,18 +15,12 @@ from dockwright.build.record import read_report
 from dockwright.config import Project
 from dockwright.engine import docker as engine
 from dockwright.errors import ConfigError, PolicyError
+from dockwright.flows.events import Say
 from dockwright.policy import Verdict, evaluate, expectations_from
 from dockwright.policy.compose import Finding, apply_waivers, lint_files
 from dockwright.policy.evidence import gather
 from dockwright.repo import project as repo
 from dockwright.repo.compose import Service, compose_files, select
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A part of the gate that does not run, and why (one line)."""
-
-    message: str
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,7 @@ class Checked:
     verdicts: list[Verdict]
 
 
-CheckEvent = Skipped | ComposeChecked | Checking | Checked
+CheckEvent = Say | ComposeChecked | Checking | Checked
 OnCheckEvent = Callable[[CheckEvent], None]
 
 
@@ -143,7 +137,7 @@ def images_to_check(
     ConfigError naming the missing images and the build command when one is not
     in the engine (after `build --target dev`, the prod images usually are not).
     In a repository where nothing was built yet (no build report, none of the
-    images in the engine) the image rules are skipped: {} and a Skipped event.
+    images in the engine) the image rules are skipped: {} and a Say event.
     """
     report = read_report(project.root)
     target = wanted_target(requested, report)
@@ -151,7 +145,7 @@ def images_to_check(
     missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}
     if missing and not report and len(missing) == len(images):
         on_event(
-            Skipped(
+            Say(
                 f"image rules skipped: nothing built yet; `{build_command(target, list(missing))}` "
                 "builds the images and checks them"
             )

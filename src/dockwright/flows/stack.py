@@ -16,17 +16,11 @@ from dockwright.engine import docker as engine
 from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
 from dockwright.flows.env import env_path
+from dockwright.flows.events import Say
 from dockwright.registry.publish import repository_prefix
 from dockwright.repo import project as repo
 from dockwright.repo.compose import extensions_from_files, split_image
 from dockwright.stack import ContainerState, Row, UpPlan
-
-
-@dataclass(frozen=True)
-class Say:
-    """One line for the person running it."""
-
-    message: str
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from dockwright.engine.docker import ComposeProject
 from dockwright.envfile import generate_env, parse_env_text, parse_rules, validate, write_env_file
 from dockwright.errors import DockwrightError, EnvFileError, SmokeError
 from dockwright.flows import stack as stack_flow
+from dockwright.flows.events import Say
 from dockwright.repo.compose import extensions_from_files
 from dockwright.repo.project import read_version
 from dockwright.smoke import browser as chromium
@@ -232,7 +233,7 @@ class Smoke:
 
     def _up_event(self, event: stack_flow.UpEvent) -> None:
         """What `up` says, in the smoke's own stream (the smoke's steps are its table)."""
-        if isinstance(event, stack_flow.Say):
+        if isinstance(event, Say):
             self.run.say("up", event.message)
         elif isinstance(event, stack_flow.BuildLine):
             self.run.say("build", event.line)

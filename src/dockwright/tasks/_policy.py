@@ -11,6 +11,7 @@ from rich.table import Table
 
 from dockwright.config import Project
 from dockwright.flows import check as flow
+from dockwright.flows.events import Say
 from dockwright.policy import Verdict
 from dockwright.policy.compose import Finding
 from dockwright.tasks._common import console, out
@@ -50,7 +51,7 @@ def run_checks(
     status: list[Any] = []
 
     def show(event: flow.CheckEvent) -> None:
-        if isinstance(event, flow.Skipped):
+        if isinstance(event, Say):
             console.print(event.message, markup=False)
         elif isinstance(event, flow.ComposeChecked) and event.findings and not as_json:
             console.print(findings_table(event.findings))

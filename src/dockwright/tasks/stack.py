@@ -25,6 +25,7 @@ from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
 from dockwright.flows import stack as flow
 from dockwright.flows.env import env_path
+from dockwright.flows.events import Say
 from dockwright.repo import project as repo
 from dockwright.repo.compose import extensions_from_files
 from dockwright.stack import Row, UpPlan
@@ -73,7 +74,7 @@ class _UpView:
         self.live: Live | None = None
 
     def __call__(self, event: flow.UpEvent) -> None:
-        if isinstance(event, flow.Say):
+        if isinstance(event, Say):
             console.print(event.message)
         elif isinstance(event, flow.Building):
             console.print("building the dev images (docker compose build)")
