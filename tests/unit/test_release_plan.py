@@ -138,6 +138,8 @@ class TestReleaseFlow:
         ],
     )
     def test_rerun_command(self, args: tuple[str, str, str, bool], expected: str) -> None:
-        from dockwright.flows.release import rerun_command
+        from dockwright.flows.release import Request, rerun_command
 
-        assert rerun_command(*args) == expected
+        bump, pre, registry, allow_dirty = args
+        request = Request(bump=bump, pre=pre, registry=registry, allow_dirty=allow_dirty)
+        assert rerun_command(request) == expected

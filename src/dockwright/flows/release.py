@@ -1,19 +1,154 @@
-"""The release as a workflow, apart from its transaction (`release.plan.run_release`):
-what is checked before anything is touched, the build and scan plans of a release, and
-the command that continues it. Nothing here prints."""
+"""The release as a workflow around its transaction (`release.plan.run_release`): what
+is checked before anything is touched, the lock, the plan, resuming an earlier attempt,
+the build and scan plans of a release, and the command that continues it. It reports
+through the caller's `Show`, and nothing here prints."""
 
 from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from dockwright.build.plan import BuildPlan
 from dockwright.build.run import BuildResult
 from dockwright.config import Project
+from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.errors import EnvFileError, ReleaseError
 from dockwright.flows.build import prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
+from dockwright.flows.registry import destinations, publisher, registry_settings
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
+from dockwright.registry.publish import push_attempts
 from dockwright.release import plan as rel
+from dockwright.release.attempt import ReleaseAttempt
 from dockwright.release.tags import Flavor
+from dockwright.release.versions import next_version
+from dockwright.repo import project as repo
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """`invoke release`'s options."""
+
+    bump: str
+    pre: str = "rc"
+    registry: str = ""
+    dry_run: bool = False
+    no_push: bool = False
+    allow_dirty: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Show:
+    """How the caller shows a release and runs its rendered parts: the step that
+    starts (preconditions, plan, then `run_release`'s steps), one line, the plan;
+    the build (a live table) and the policy and scan gates (their tables), each
+    raising when it fails."""
+
+    step: Callable[[str], None]
+    say: Callable[[str], None]
+    plan: Callable[[rel.ReleasePlan], None]
+    build: Callable[[BuildPlan], BuildResult]
+    gates: Callable[[rel.ReleasePlan], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the checks before the release found: the versions and the commit."""
+
+    current: str
+    version: str
+    state: git.GitState
+
+
+def check_inputs(project: Project, request: Request, today: dt.date) -> Inputs:
+    """Every input, checked before the engine or the network is touched: VERSION,
+    the bump, the registry settings, the push attempts, the work tree and branch,
+    that the version is new to CHANGELOG and git, and the .env."""
+    rel.check_version_file(project.root, project.path(project.settings.version_file))
+    current = repo.read_version(project)
+    version = str(next_version(current, request.bump, request.pre))
+    registry_settings(project, request.registry)
+    push_attempts(os.environ)
+    state = preconditions(project, request.allow_dirty)
+    rel.check_finalize(
+        version,
+        root=project.root,
+        version_file=project.path(project.settings.version_file),
+        changelog=project.path(project.settings.changelog),
+        today=today,
+    )
+    check_env(project)
+    return Inputs(current, version, state)
+
+
+def release(project: Project, request: Request, show: Show, today: dt.date) -> rel.ReleasePlan:
+    """The whole release under the repository's release lock. With `dry_run` it stops
+    after the plan. A rerun of a release that pushed every image finishes it without
+    rebuilding."""
+    inputs = check_inputs(project, request, today)
+    show.step("preconditions")
+    release_lock = rel.lock(project.root)
+    rel.acquire(release_lock)
+    try:
+        engine.ensure_engine()
+        with publisher(project, request.registry, show.say) as (reg, pub):
+            if not request.no_push:
+                pub.preflight()
+            triples = destinations(project, [], reg)
+            published = [] if request.no_push else pub.published_versions([r for *_, r in triples])
+            plan = rel.plan_release(
+                current=inputs.current,
+                bump=request.bump,
+                pre=request.pre,
+                sha=inputs.state.sha,
+                registry=reg.url,
+                published=published,
+                services=triples,
+                flavor=flavor(project),
+                push=not request.no_push,
+            )
+            show.step("plan")
+            show.plan(plan)
+            if request.dry_run:
+                return plan
+            attempt = ReleaseAttempt(
+                plan, pub, git_dir=git.git_dir(project.root), on_event=show.say
+            )
+            resumed = attempt.resume() if plan.push else {}
+            rebuild = len(resumed) < len(plan.images)
+            if not rebuild:
+                show.say(
+                    "every image was published by an earlier attempt of this release "
+                    f"({attempt.path}); finishing without rebuilding"
+                )
+            hooks = rel.Hooks(
+                build=lambda p: require_built(show.build(build_plan(project, p))),
+                gates=show.gates,
+                push_immutable=attempt.push_immutable,
+                push_floating=attempt.push_floating,
+                on_step=show.step,
+                progress=attempt.progress,
+            )
+            rel.run_release(
+                plan,
+                hooks,
+                lambda: rel.finalize(
+                    plan,
+                    root=project.root,
+                    version_file=project.path(project.settings.version_file),
+                    changelog=project.path(project.settings.changelog),
+                    source=inputs.state.source,
+                    today=today,
+                ),
+                rerun=rerun_command(request),
+                build=rebuild,
+            )
+            return plan
+    finally:
+        release_lock.release()
 
 
 def flavor(project: Project) -> Flavor:
@@ -50,14 +185,14 @@ def check_env(project: Project) -> None:
         )
 
 
-def rerun_command(bump: str, pre: str, registry: str, allow_dirty: bool) -> str:
+def rerun_command(request: Request) -> str:
     """The exact command that continues this release."""
-    words = ["invoke", "release", "--bump", bump]
-    if bump == "prerelease" and pre != "rc":
-        words += ["--pre", pre]
-    if registry:
-        words += ["--registry", registry]
-    if allow_dirty:
+    words = ["invoke", "release", "--bump", request.bump]
+    if request.bump == "prerelease" and request.pre != "rc":
+        words += ["--pre", request.pre]
+    if request.registry:
+        words += ["--registry", request.registry]
+    if request.allow_dirty:
         words.append("--allow-dirty")
     return " ".join(words)
 

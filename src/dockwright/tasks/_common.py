@@ -26,6 +26,11 @@ console = Console(stderr=True, highlight=False, width=_WIDTH)
 out = Console(highlight=False, soft_wrap=True)
 
 
+def say(message: str) -> None:
+    """A flow's progress line, indented under the step it belongs to (stderr)."""
+    console.print(f"  {message}", markup=False)
+
+
 class Terminated(BaseException):
     """SIGTERM arrived: unwind like Ctrl-C, so every `finally` (a throwaway login
     folder, the release lock) runs before the process ends."""

@@ -16,12 +16,12 @@ from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.errors import BuildError
 from dockwright.flows.build import make_plan
 from dockwright.flows.env import env_path
+from dockwright.flows.registry import publisher, push_items, registry_settings
 from dockwright.registry.publish import Publisher, push_attempts, tag_kinds
 from dockwright.tasks._build import execute
-from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks._common import console, guarded, out, say, split_names
 from dockwright.tasks._env import require_valid_env
 from dockwright.tasks._policy import run_checks
-from dockwright.tasks._registry import publisher, push_items, registry_settings
 
 HELP = {
     "all": "build every service with a build: section (the default when none is named)",
@@ -119,7 +119,7 @@ def build(
     with ExitStack() as stack:
         pub = reg = None
         if push:
-            reg, pub = stack.enter_context(publisher(project, registry))
+            reg, pub = stack.enter_context(publisher(project, registry, say))
             pub.preflight()  # reachable and authenticated before anything is built
         result = execute(plan, project, quiet=json_)
         _show(result, json_)

@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.build.record import last_build_tag
 from dockwright.config import Project, load_project
-from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.errors import ConfigError, VersionError
 from dockwright.flows import release as flow
+from dockwright.flows.registry import published_versions
+from dockwright.flows.registry import push as push_images
 from dockwright.registry.local import registry_down, registry_up
-from dockwright.registry.publish import push_attempts, tag_kinds
 from dockwright.release import plan as rel
-from dockwright.release.attempt import ReleaseAttempt
 from dockwright.release.tags import plan_tags
-from dockwright.release.versions import bump_table, next_version, parse_version
+from dockwright.release.versions import bump_table, parse_version
 from dockwright.repo import project as repo
 from dockwright.scan import render_table
 from dockwright.scan.gate import check as check_gate
 from dockwright.tasks._build import execute
-from dockwright.tasks._common import console, guarded, out, split_names
+from dockwright.tasks._common import console, guarded, out, say, split_names
 from dockwright.tasks._policy import run_checks
-from dockwright.tasks._registry import destinations, publisher, push_items, registry_settings
 from dockwright.tasks._scan import gate
 
 
@@ -80,9 +76,7 @@ def tags(
     commit = sha or git.state(project.root).sha
     parse_version(version.removeprefix("v"), source="version")
     if published is None:
-        with publisher(project, registry) as (reg, pub):
-            repositories = [r for _, _, r in destinations(project, [], reg)]
-            seen = pub.published_versions(repositories)
+        seen = published_versions(project, registry, say)
     else:
         seen = [p.strip() for p in published.split(",") if p.strip()]
     plan = plan_tags(version, sha=commit, published=seen, flavor=flavor)
@@ -108,21 +102,9 @@ def tags(
 def push(c: Context, service: list[str] | None = None, registry: str = "", tag: str = "") -> None:
     """Push built images with retries, then verify each digest in the registry."""
     project = load_project()
-    registry_settings(project, registry)
-    push_attempts(os.environ)
-    if not tag:
-        tag = last_build_tag(project.root)
-    engine.ensure_engine()
-    with publisher(project, registry) as (reg, pub):
-        pub.preflight()
-        names = split_names(None, service)
-        items = push_items(project, names, registry=reg, source_tag=tag, **tag_kinds((tag,)))
-        for done in pub.publish(items):
-            console.print(f"[green]ok[/] {done.repository}:{tag} {done.digest}")
-
-
-def _build_for_release(project: Project, plan: rel.ReleasePlan) -> None:
-    flow.require_built(execute(flow.build_plan(project, plan), project, quiet=False))
+    pushed, published = push_images(project, registry, split_names(None, service), tag, say)
+    for done in published:
+        console.print(f"[green]ok[/] {done.repository}:{pushed} {done.digest}")
 
 
 def _gates(project: Project, plan: rel.ReleasePlan) -> None:
@@ -135,6 +117,11 @@ def _gates(project: Project, plan: rel.ReleasePlan) -> None:
     console.print(render_table(results), markup=False, highlight=False)
     check_gate(verdict)
     console.print(f"[green]scan gate passed[/] ({', '.join(kinds)})")
+
+
+def _show_plan(plan: rel.ReleasePlan) -> None:
+    for line in plan.describe():
+        console.print(line, markup=False)
 
 
 @task(
@@ -162,89 +149,27 @@ def release(
         # A flag, not a positional argument: invoke would read `release --help` as the bump.
         raise VersionError("release needs --bump major|minor|patch|prerelease|release")
     project = load_project()
-    # Every input is checked before the engine or the network is touched, and
-    # before anything is printed: a bad input gives its one error line only.
-    rel.check_version_file(project.root, project.path(project.settings.version_file))
-    current = repo.read_version(project)
-    version = str(next_version(current, bump, pre))
-    registry_settings(project, registry)
-    push_attempts(os.environ)
-    today = dt.date.today()
-    state = flow.preconditions(project, allow_dirty)
-    rel.check_finalize(
-        version,
-        root=project.root,
-        version_file=project.path(project.settings.version_file),
-        changelog=project.path(project.settings.changelog),
-        today=today,
+    request = flow.Request(
+        bump=bump,
+        pre=pre,
+        registry=registry,
+        dry_run=dry_run,
+        no_push=no_push,
+        allow_dirty=allow_dirty,
     )
-    flow.check_env(project)
-    console.print("[bold]1/6 preconditions[/]")
-    release_lock = rel.lock(project.root)
-    rel.acquire(release_lock)
-    try:
-        engine.ensure_engine()
-        with publisher(project, registry) as (reg, pub):
-            if not no_push:
-                pub.preflight()
-            triples = destinations(project, [], reg)
-            published = [] if no_push else pub.published_versions([r for _, _, r in triples])
-            plan = rel.plan_release(
-                current=current,
-                bump=bump,
-                pre=pre,
-                sha=state.sha,
-                registry=reg.url,
-                published=published,
-                services=triples,
-                flavor=flow.flavor(project),
-                push=not no_push,
-            )
-            console.print("[bold]2/6 plan[/]")
-            for line in plan.describe():
-                console.print(line, markup=False)
-            if dry_run:
-                return
-            attempt = ReleaseAttempt(
-                plan,
-                pub,
-                git_dir=git.git_dir(project.root),
-                on_event=lambda m: console.print(f"  {m}", markup=False),
-            )
-            resumed = attempt.resume() if plan.push else {}
-            rebuild = len(resumed) < len(plan.images)
-            if not rebuild:
-                console.print(
-                    "every image was published by an earlier attempt of this release "
-                    f"({attempt.path}); finishing without rebuilding",
-                    markup=False,
-                )
-            numbers = {"build": 3, "gates": 3, "push": 4, "floating": 5, "finalize": 6}
-            hooks = rel.Hooks(
-                build=lambda p: _build_for_release(project, p),
-                gates=lambda p: _gates(project, p),
-                push_immutable=attempt.push_immutable,
-                push_floating=attempt.push_floating,
-                on_step=lambda s: console.print(f"[bold]{numbers[s]}/6 {s}[/]"),
-                progress=attempt.progress,
-            )
-            rel.run_release(
-                plan,
-                hooks,
-                lambda: rel.finalize(
-                    plan,
-                    root=project.root,
-                    version_file=project.path(project.settings.version_file),
-                    changelog=project.path(project.settings.changelog),
-                    source=state.source,
-                    today=today,
-                ),
-                rerun=flow.rerun_command(bump, pre, registry, allow_dirty),
-                build=rebuild,
-            )
-            console.print(f"[green]released {plan.version}[/] (git tag {plan.git_tag})")
-    finally:
-        release_lock.release()
+    # The step numbers of the transaction: "floating" is step 5 of 6 when pushing.
+    numbers = {"preconditions": 1, "plan": 2, "build": 3, "gates": 3, "push": 4}
+    numbers |= {"floating": 5, "finalize": 6}
+    show = flow.Show(
+        step=lambda s: console.print(f"[bold]{numbers[s]}/6 {s}[/]"),
+        say=say,
+        plan=_show_plan,
+        build=lambda p: execute(p, project, quiet=False),
+        gates=lambda p: _gates(project, p),
+    )
+    plan = flow.release(project, request, show, dt.date.today())
+    if not dry_run:
+        console.print(f"[green]released {plan.version}[/] (git tag {plan.git_tag})")
 
 
 @task(help={"registry": "registry name from settings (default: local)"})

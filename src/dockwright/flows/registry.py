@@ -1,25 +1,29 @@
-"""Registry access shared by the tasks that push: build --push, push, tags, release."""
+"""Registry access for the flows that push (build --push, push, tags, release): which
+registry, whose credentials, a Publisher, and what goes where. Nothing here prints."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dockwright.build.record import last_build_tag
 from dockwright.config import Project, RegistrySettings
+from dockwright.engine import docker as engine
 from dockwright.engine.credhelper import helper_get
 from dockwright.registry.access import Access, config_dir, read_docker_config, resolve_access
 from dockwright.registry.publish import (
+    Published,
     Publisher,
     PushItem,
     publishing,
     push_attempts,
+    tag_kinds,
     target_repository,
 )
 from dockwright.repo import project as repo
 from dockwright.repo.compose import select
-from dockwright.tasks._common import console
 
 
 def registry_settings(project: Project, name: str) -> RegistrySettings:
@@ -39,18 +43,16 @@ def access_for(registry: RegistrySettings) -> Access:
 
 
 @contextmanager
-def publisher(project: Project, name: str) -> Iterator[tuple[RegistrySettings, Publisher]]:
-    """The registry's settings and a Publisher; no login is left behind when the block ends."""
+def publisher(
+    project: Project, name: str, say: Callable[[str], None]
+) -> Iterator[tuple[RegistrySettings, Publisher]]:
+    """The registry's settings and a Publisher; no login is left behind when the block
+    ends. `say` gets where the credentials come from, then the publisher's events."""
     registry = registry_settings(project, name)
     attempts = push_attempts(os.environ)
     access = access_for(registry)
-    console.print(f"  registry {registry.url}: credentials from {access.source}", markup=False)
-    with publishing(
-        registry,
-        access,
-        attempts=attempts,
-        on_event=lambda m: console.print(f"  {m}", markup=False),
-    ) as pub:
+    say(f"registry {registry.url}: credentials from {access.source}")
+    with publishing(registry, access, attempts=attempts, on_event=say) as pub:
         yield registry, pub
 
 
@@ -87,3 +89,27 @@ def push_items(
         )
         for name, local, remote in destinations(project, names, registry)
     ]
+
+
+def published_versions(project: Project, name: str, say: Callable[[str], None]) -> list[str]:
+    """The release versions the registry holds for any of the project's images."""
+    with publisher(project, name, say) as (registry, pub):
+        return pub.published_versions([r for *_, r in destinations(project, [], registry)])
+
+
+def push(
+    project: Project, name: str, services: list[str], tag: str, say: Callable[[str], None]
+) -> tuple[str, list[Published]]:
+    """`invoke push`: the images of `tag` (default: the last build's sha tag) with
+    retries, each digest verified in the registry; the tag pushed and what was
+    published. Bad settings fail before the engine."""
+    registry_settings(project, name)
+    push_attempts(os.environ)
+    tag = tag or last_build_tag(project.root)
+    engine.ensure_engine()
+    with publisher(project, name, say) as (registry, pub):
+        pub.preflight()
+        items = push_items(
+            project, services, registry=registry, source_tag=tag, **tag_kinds((tag,))
+        )
+        return tag, pub.publish(items)
