@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from dockwright.build.plan import BuildPlan
 from dockwright.build.run import BuildResult
-from dockwright.config import Project
+from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.errors import EnvFileError, ReleaseError
@@ -20,7 +20,7 @@ from dockwright.flows.build import prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.registry import destinations, publisher, registry_settings
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
-from dockwright.registry.publish import push_attempts
+from dockwright.registry.publish import Publisher, push_attempts
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
 from dockwright.release.tags import Flavor
@@ -86,69 +86,90 @@ def check_inputs(project: Project, request: Request, today: dt.date) -> Inputs:
 
 def release(project: Project, request: Request, show: Show, today: dt.date) -> rel.ReleasePlan:
     """The whole release under the repository's release lock. With `dry_run` it stops
-    after the plan. A rerun of a release that pushed every image finishes it without
-    rebuilding."""
+    after the plan."""
     inputs = check_inputs(project, request, today)
     show.step("preconditions")
     release_lock = rel.lock(project.root)
     rel.acquire(release_lock)
     try:
         engine.ensure_engine()
-        with publisher(project, request.registry, show.say) as (reg, pub):
+        with publisher(project, request.registry, show.say) as (registry, pub):
             if not request.no_push:
                 pub.preflight()
-            triples = destinations(project, [], reg)
-            published = [] if request.no_push else pub.published_versions([r for *_, r in triples])
-            plan = rel.plan_release(
-                current=inputs.current,
-                bump=request.bump,
-                pre=request.pre,
-                sha=inputs.state.sha,
-                registry=reg.url,
-                published=published,
-                services=triples,
-                flavor=flavor(project),
-                push=not request.no_push,
-            )
+            plan = plan_release(project, request, inputs, registry, pub)
             show.step("plan")
             show.plan(plan)
-            if request.dry_run:
-                return plan
-            attempt = ReleaseAttempt(
-                plan, pub, git_dir=git.git_dir(project.root), on_event=show.say
-            )
-            resumed = attempt.resume() if plan.push else {}
-            rebuild = len(resumed) < len(plan.images)
-            if not rebuild:
-                show.say(
-                    "every image was published by an earlier attempt of this release "
-                    f"({attempt.path}); finishing without rebuilding"
-                )
-            hooks = rel.Hooks(
-                build=lambda p: require_built(show.build(build_plan(project, p))),
-                gates=show.gates,
-                push_immutable=attempt.push_immutable,
-                push_floating=attempt.push_floating,
-                on_step=show.step,
-                progress=attempt.progress,
-            )
-            rel.run_release(
-                plan,
-                hooks,
-                lambda: rel.finalize(
-                    plan,
-                    root=project.root,
-                    version_file=project.path(project.settings.version_file),
-                    changelog=project.path(project.settings.changelog),
-                    source=inputs.state.source,
-                    today=today,
-                ),
-                rerun=rerun_command(request),
-                build=rebuild,
-            )
+            if not request.dry_run:
+                _run(project, request, show, plan, pub, inputs, today)
             return plan
     finally:
         release_lock.release()
+
+
+def plan_release(
+    project: Project,
+    request: Request,
+    inputs: Inputs,
+    registry: RegistrySettings,
+    pub: Publisher,
+) -> rel.ReleasePlan:
+    """The version and every tag of every image (the registry says what is published)."""
+    triples = destinations(project, [], registry)
+    published = [] if request.no_push else pub.published_versions([r for *_, r in triples])
+    return rel.plan_release(
+        current=inputs.current,
+        bump=request.bump,
+        pre=request.pre,
+        sha=inputs.state.sha,
+        registry=registry.url,
+        published=published,
+        services=triples,
+        flavor=flavor(project),
+        push=not request.no_push,
+    )
+
+
+def _run(
+    project: Project,
+    request: Request,
+    show: Show,
+    plan: rel.ReleasePlan,
+    pub: Publisher,
+    inputs: Inputs,
+    today: dt.date,
+) -> None:
+    """The transaction. A rerun of a release that pushed every image finishes it
+    without rebuilding."""
+    attempt = ReleaseAttempt(plan, pub, git_dir=git.git_dir(project.root), on_event=show.say)
+    resumed = attempt.resume() if plan.push else {}
+    rebuild = len(resumed) < len(plan.images)
+    if not rebuild:
+        show.say(
+            "every image was published by an earlier attempt of this release "
+            f"({attempt.path}); finishing without rebuilding"
+        )
+    hooks = rel.Hooks(
+        build=lambda p: require_built(show.build(build_plan(project, p))),
+        gates=show.gates,
+        push_immutable=attempt.push_immutable,
+        push_floating=attempt.push_floating,
+        on_step=show.step,
+        progress=attempt.progress,
+    )
+    rel.run_release(
+        plan,
+        hooks,
+        lambda: rel.finalize(
+            plan,
+            root=project.root,
+            version_file=project.path(project.settings.version_file),
+            changelog=project.path(project.settings.changelog),
+            source=inputs.state.source,
+            today=today,
+        ),
+        rerun=rerun_command(request),
+        build=rebuild,
+    )
 
 
 def flavor(project: Project) -> Flavor:
