@@ -11,7 +11,6 @@ from dockwright.flows import scan as flow
 from dockwright.scan.model import ScanResult
 from dockwright.tasks._common import console, out
 
-FORMATS = ("table", "json", "markdown", "sarif")
 # GitHub's upload-sarif step picks the report up from here.
 SARIF_DEFAULT = "build/scan.sarif"
 

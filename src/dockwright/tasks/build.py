@@ -1,27 +1,26 @@
-"""`invoke build`: every service with a build: section, in one buildx bake."""
+"""`invoke build`: every service with a build: section, in one buildx bake.
+
+Like every task module, it imports the workflows inside the task: `invoke --list`
+and `--help` load only the declarations (see docs/architecture.md)."""
 
 from __future__ import annotations
 
 import json
 import os
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.build.plan import BuildPlan, plan_json
-from dockwright.build.record import result_table
-from dockwright.build.run import BuildResult
-from dockwright.config import Project, RegistrySettings, load_project
 from dockwright.errors import BuildError
-from dockwright.flows.build import make_plan
-from dockwright.flows.env import env_path
-from dockwright.flows.registry import publisher, push_items, registry_settings
-from dockwright.registry.publish import Publisher, push_attempts, tag_kinds
-from dockwright.tasks._build import execute
 from dockwright.tasks._common import console, guarded, out, say, split_names
-from dockwright.tasks._env import require_valid_env
-from dockwright.tasks._policy import run_checks
+
+if TYPE_CHECKING:
+    from dockwright.build.plan import BuildPlan
+    from dockwright.build.run import BuildResult
+    from dockwright.config import Project, RegistrySettings
+    from dockwright.registry.publish import Publisher
 
 HELP = {
     "all": "build every service with a build: section (the default when none is named)",
@@ -40,6 +39,8 @@ HELP = {
 
 
 def _print_plan(plan: BuildPlan, project: Project) -> None:
+    from dockwright.build.plan import plan_json
+
     workdir = project.root / "build"
     console.print(
         f"[bold]build plan[/] ({plan.target}, {plan.platform}, builder {plan.builder or 'default'})"
@@ -56,6 +57,8 @@ def _print_plan(plan: BuildPlan, project: Project) -> None:
 
 
 def _show(result: BuildResult, as_json: bool) -> None:
+    from dockwright.build.record import result_table
+
     data = result.as_dict()
     if as_json:
         out.print(json.dumps(data, indent=2), markup=False)
@@ -70,6 +73,9 @@ def _show(result: BuildResult, as_json: bool) -> None:
 def _push(pub: Publisher, project: Project, plan: BuildPlan, registry: RegistrySettings) -> None:
     """Push a development build: its clean `sha-` tag is written once (the first
     image published from a commit keeps it); `dev` and a dirty tree's tag move."""
+    from dockwright.flows.registry import push_items
+    from dockwright.registry.publish import tag_kinds
+
     tags = plan.images[0].tags
     items = push_items(
         project, plan.services, registry=registry, source_tag=tags[0], **tag_kinds(tags)
@@ -96,6 +102,15 @@ def build(
     no_check: bool = False,
 ) -> None:
     """Build service images in parallel with buildx bake (tags, OCI labels, secrets)."""
+    from dockwright.config import load_project
+    from dockwright.flows.build import make_plan
+    from dockwright.flows.env import env_path
+    from dockwright.flows.registry import publisher, registry_settings
+    from dockwright.registry.publish import push_attempts
+    from dockwright.tasks._build import execute
+    from dockwright.tasks._env import require_valid_env
+    from dockwright.tasks._policy import run_checks
+
     project = load_project()
     # A broken .env would give compose wrong values (image names, build args):
     # check it first. No .env is fine: builds read no secrets from it.

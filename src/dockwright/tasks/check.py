@@ -8,9 +8,7 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.config import load_project
 from dockwright.tasks._common import guarded, split_names
-from dockwright.tasks._policy import run_checks
 
 
 @task(
@@ -31,6 +29,9 @@ def check(
     env_file: str = "",
 ) -> None:
     """Check built images against the policy: size, user, healthcheck, labels, secrets..."""
+    from dockwright.config import load_project
+    from dockwright.tasks._policy import run_checks
+
     project = load_project()
     run_checks(
         project,

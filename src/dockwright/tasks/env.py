@@ -8,17 +8,8 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.config import load_project
-from dockwright.envfile import (
-    generate_env,
-    parse_env_text,
-    parse_rules,
-    write_env_file,
-)
 from dockwright.errors import EnvFileError
-from dockwright.flows.env import env_path, env_problems, shown
 from dockwright.tasks._common import console, guarded
-from dockwright.tasks._env import count, report
 
 HELP = {
     "env_file": "the env file (default from settings: .env)",
@@ -31,6 +22,10 @@ HELP = {
 @guarded
 def check(c: Context, env_file: str = "") -> None:
     """Check .env against the rules in .env.example: every problem at once, secrets masked."""
+    from dockwright.config import load_project
+    from dockwright.flows.env import env_path, env_problems, shown
+    from dockwright.tasks._env import count, report
+
     project = load_project()
     env = env_path(project, env_file)
     problems = env_problems(project, env)
@@ -50,6 +45,11 @@ def check(c: Context, env_file: str = "") -> None:
 @guarded
 def init(c: Context, env_file: str = "", force: bool = False, dry_run: bool = False) -> None:
     """Write .env from .env.example: defaults, and new strong random secrets (mode 0600)."""
+    from dockwright.config import load_project
+    from dockwright.envfile import generate_env, parse_env_text, parse_rules, write_env_file
+    from dockwright.flows.env import env_path, env_problems, shown
+    from dockwright.tasks._env import count, report
+
     project = load_project()
     env = env_path(project, env_file)
     example = project.path(project.settings.env_example)

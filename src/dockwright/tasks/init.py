@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.adopt import InitPlan, describe_service, plan_init
-from dockwright.engine import git
 from dockwright.tasks._common import console, guarded, out
+
+if TYPE_CHECKING:
+    from dockwright.adopt import InitPlan
 
 HELP = {
     "dry_run": "print every file init would write, with its text; write nothing",
@@ -25,6 +27,8 @@ def default_name(root: Path) -> str:
 
 
 def show(plan: InitPlan, root: Path, *, dry_run: bool) -> None:
+    from dockwright.adopt import describe_service
+
     # The layout includes compose.dockwright.yaml when init is about to write it.
     found = [f for f in plan.layout.files if (root / f).is_file()]
     console.print("[bold]found[/] " + ", ".join(found))
@@ -51,6 +55,9 @@ def write(plan: InitPlan, root: Path) -> None:
 @guarded
 def init(c: Context, dry_run: bool = False, force: bool = False, project: str = "") -> None:
     """Adopt dockwright here: settings from the compose files, VERSION, CHANGELOG, CI workflow..."""
+    from dockwright.adopt import plan_init
+    from dockwright.engine import git
+
     root = Path.cwd().resolve()
     tags = git.version_tags(root)
     plan = plan_init(

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright.config import Project, load_project
-from dockwright.engine import git
 from dockwright.errors import ConfigError, VersionError
-from dockwright.flows import release as flow
-from dockwright.flows.registry import published_versions
-from dockwright.flows.registry import push as push_images
-from dockwright.registry.local import registry_down, registry_up
-from dockwright.release import plan as rel
-from dockwright.release.tags import plan_tags
-from dockwright.release.versions import bump_table, parse_version
-from dockwright.repo import project as repo
-from dockwright.scan import render_table
-from dockwright.scan.gate import check as check_gate
-from dockwright.tasks._build import execute
 from dockwright.tasks._common import console, guarded, out, say, split_names
-from dockwright.tasks._policy import run_checks
-from dockwright.tasks._scan import gate
+
+if TYPE_CHECKING:
+    from dockwright.config import Project
+    from dockwright.release.plan import ReleasePlan
 
 
 @task(
@@ -37,6 +27,10 @@ from dockwright.tasks._scan import gate
 @guarded
 def version(c: Context, bump: str = "", pre: str = "rc") -> None:
     """Print the current version (VERSION) and what each bump would give."""
+    from dockwright.config import load_project
+    from dockwright.release.versions import bump_table, parse_version
+    from dockwright.repo import project as repo
+
     project = load_project()
     current = repo.read_version(project)
     parse_version(current)
@@ -71,6 +65,13 @@ def tags(
     registry: str = "",
 ) -> None:
     """Print the tags a release of VERSION gets (same rules as release)."""
+    from dockwright.config import load_project
+    from dockwright.engine import git
+    from dockwright.flows import release as flow
+    from dockwright.flows.registry import published_versions
+    from dockwright.release.tags import plan_tags
+    from dockwright.release.versions import parse_version
+
     project = load_project()
     flavor = flow.flavor(project)
     commit = sha or git.state(project.root).sha
@@ -101,15 +102,24 @@ def tags(
 @guarded
 def push(c: Context, service: list[str] | None = None, registry: str = "", tag: str = "") -> None:
     """Push built images with retries, then verify each digest in the registry."""
+    from dockwright.config import load_project
+    from dockwright.flows.registry import push as push_images
+
     project = load_project()
     pushed, published = push_images(project, registry, split_names(None, service), tag, say)
     for done in published:
         console.print(f"[green]ok[/] {done.repository}:{pushed} {done.digest}")
 
 
-def _gates(project: Project, plan: rel.ReleasePlan) -> None:
+def _gates(project: Project, plan: ReleasePlan) -> None:
     """The policy gate, then the scan gate on the kinds `[tool.dockwright.scan]`
     names in `release_kinds` (default: vulnerabilities and secrets)."""
+    from dockwright.flows import release as flow
+    from dockwright.scan import render_table
+    from dockwright.scan.gate import check as check_gate
+    from dockwright.tasks._policy import run_checks
+    from dockwright.tasks._scan import gate
+
     run_checks(project, [i.service for i in plan.images], target="prod")
     kinds = flow.scan_kinds(project)
     scan_plan = flow.scan_plan(project, plan)
@@ -119,7 +129,7 @@ def _gates(project: Project, plan: rel.ReleasePlan) -> None:
     console.print(f"[green]scan gate passed[/] ({', '.join(kinds)})")
 
 
-def _show_plan(plan: rel.ReleasePlan) -> None:
+def _show_plan(plan: ReleasePlan) -> None:
     for line in plan.describe():
         console.print(line, markup=False)
 
@@ -145,6 +155,10 @@ def release(
     allow_dirty: bool = False,
 ) -> None:
     """Bump VERSION, build, gate, push (immutable then floating tags), changelog, git tag."""
+    from dockwright.config import load_project
+    from dockwright.flows import release as flow
+    from dockwright.tasks._build import execute
+
     if not bump:
         # A flag, not a positional argument: invoke would read `release --help` as the bump.
         raise VersionError("release needs --bump major|minor|patch|prerelease|release")
@@ -176,6 +190,9 @@ def release(
 @guarded
 def up(c: Context, registry: str = "") -> None:
     """Start the local registry:2 (named volume: images survive restarts)."""
+    from dockwright.config import load_project
+    from dockwright.registry.local import registry_up
+
     project = load_project()
     _, reg = project.registry(registry or "local")
     url, catalog = registry_up(reg)
@@ -192,6 +209,9 @@ def up(c: Context, registry: str = "") -> None:
 @guarded
 def down(c: Context, volumes: bool = False, registry: str = "") -> None:
     """Stop the local registry:2 (its images are kept unless --volumes)."""
+    from dockwright.config import load_project
+    from dockwright.registry.local import registry_down
+
     _, reg = load_project().registry(registry or "local")
     registry_down(reg, volumes=volumes)
     console.print("registry stopped" + (" and its volume removed" if volumes else ""))

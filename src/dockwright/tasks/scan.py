@@ -5,12 +5,10 @@ from __future__ import annotations
 from invoke.context import Context
 from invoke.tasks import task
 
-from dockwright import scan as lib
-from dockwright.config import load_project
 from dockwright.errors import ConfigError
-from dockwright.flows.scan import commands, make_plan, not_run_warnings, resolve
 from dockwright.tasks._common import console, guarded, out, split_names
-from dockwright.tasks._scan import FORMATS, gate, publish
+
+FORMATS = ("table", "json", "markdown", "sarif")
 
 HELP = {
     "service": "service(s) to scan: -s backend or -s backend,frontend (default: all built ones)",
@@ -43,6 +41,11 @@ def scan(
     dry_run: bool = False,
 ) -> None:
     """Scan built images (vulnerabilities, secrets) and Dockerfiles; gate on severity."""
+    from dockwright import scan as lib
+    from dockwright.config import load_project
+    from dockwright.flows.scan import commands, make_plan, not_run_warnings, resolve
+    from dockwright.tasks._scan import gate, publish
+
     if format_ not in FORMATS:
         raise ConfigError(f"unknown format {format_!r}; use one of {', '.join(FORMATS)}")
     project = load_project()

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.tasks import task
 from rich.markup import escape
-from rich.table import Table
 
-from dockwright.config import load_project
 from dockwright.errors import ConfigError, SmokeError
-from dockwright.smoke.model import Event, SmokeResult
-from dockwright.smoke.runner import SmokeOptions, plan_steps, run_smoke
 from dockwright.tasks._common import console, guarded, out
+
+if TYPE_CHECKING:
+    from dockwright.smoke.model import Event, SmokeResult
 
 HELP = {
     "env": "prod (default) or dev: which stack to smoke",
@@ -37,6 +37,8 @@ def _show(event: Event) -> None:
 
 
 def _tables(result: SmokeResult) -> None:
+    from rich.table import Table
+
     steps = Table(title=f"smoke ({result.env}, {result.project})")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
@@ -73,6 +75,9 @@ def smoke(
     c: Context, env: str = "prod", dry_run: bool = False, json_: bool = False, keep: bool = False
 ) -> None:
     """End-to-end smoke: fresh .env, build, up, health, checks, browser, restart, down."""
+    from dockwright.config import load_project
+    from dockwright.smoke.runner import SmokeOptions, plan_steps, run_smoke
+
     if env not in ("dev", "prod"):
         raise ConfigError(f"--env is dev or prod, not {env!r}")
     project = load_project()

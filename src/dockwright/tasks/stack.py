@@ -1,36 +1,17 @@
-"""`invoke up/down/ps/logs/config`: the compose stack in its dev or prod form.
-
-`bring_up` and `take_down` are plain functions as well, so the smoke session
-runs exactly what `invoke up` and `invoke down` run.
-"""
+"""`invoke up/down/ps/logs/config`: the compose stack in its dev or prod form (the
+flow: flows/stack.py; `up` on the console: _stack.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shlex
-from typing import Any
 
-import yaml
 from invoke.context import Context
 from invoke.tasks import task
-from rich.live import Live
 
-from dockwright import stack
-from dockwright.build.progress import VERTEX
-from dockwright.build.record import read_report
-from dockwright.config import Project, load_project
-from dockwright.engine import docker as engine
-from dockwright.engine.docker import ComposeProject
 from dockwright.errors import ConfigError, StackError
-from dockwright.flows import stack as flow
-from dockwright.flows.env import env_path
-from dockwright.flows.events import Say
-from dockwright.repo import project as repo
-from dockwright.repo.compose import extensions_from_files
-from dockwright.stack import Row, UpPlan
 from dockwright.tasks._common import console, guarded, out, split_names
-from dockwright.tasks._env import require_valid_env
 
 HELP = {
     "env": "dev or prod (default: $DOCKWRIGHT_ENV, else dev)",
@@ -54,83 +35,6 @@ def _help(*names: str) -> dict[str, str]:
     return {n: HELP[n] for n in names}
 
 
-def print_plan(plan: UpPlan) -> None:
-    console.print(
-        f"[bold]up plan[/] ({plan.env}, project {plan.project}, "
-        f"image tag {plan.version} from {plan.version_source})"
-    )
-    for command in plan.commands():
-        console.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)
-    console.print("  then wait until every service is healthy (or fails its budget)")
-
-
-class _UpView:
-    """`up` on the console: its lines, the dev build (a spinner on a terminal, each
-    BuildKit step in CI logs), a live table while it waits, the failing service's logs."""
-
-    def __init__(self, title: str) -> None:
-        self.title = title
-        self.status: Any = None
-        self.live: Live | None = None
-
-    def __call__(self, event: flow.UpEvent) -> None:
-        if isinstance(event, Say):
-            console.print(event.message)
-        elif isinstance(event, flow.Building):
-            console.print("building the dev images (docker compose build)")
-            if console.is_terminal:
-                self.status = console.status("building the dev images")
-                self.status.start()
-        elif isinstance(event, flow.BuildLine):
-            if self.status is not None:
-                self.status.update(f"building: {event.line[:100]}")
-            else:
-                # No terminal (CI logs, pipes): a spinner shows nothing there, so print each
-                # build step as BuildKit starts it (`#7 [backend runtime 3/6] RUN ...`).
-                _print_build_step(event.line)
-        elif isinstance(event, flow.Built):
-            self.close()
-            console.print(f"built the dev images in {event.seconds:.1f}s")
-        elif isinstance(event, flow.Waiting):
-            if self.live is None:
-                self.live = Live(console=console, refresh_per_second=4, transient=True)
-                self.live.start()
-            self.live.update(stack.status_table(event.rows, title="starting", timings=False))
-        elif isinstance(event, flow.Waited):
-            self.close()
-        elif isinstance(event, flow.Failed):
-            self.close()
-            console.print(stack.status_table(event.rows, title=self.title, timings=True))
-            if event.service:
-                console.rule(f"last {stack.LOG_TAIL} log lines of {event.service}")
-                for line in event.logs:
-                    console.print(line, markup=False, highlight=False)
-                console.rule()
-
-    def close(self) -> None:
-        if self.status is not None:
-            self.status.stop()
-            self.status = None
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
-
-
-def bring_up(project: Project, plan: UpPlan, *, timeout: float | None = None) -> list[Row]:
-    """Check the env file, then the up flow, shown on the console."""
-    require_valid_env(project, plan.env_file)
-    view = _UpView(f"{plan.project} ({plan.env})")
-    try:
-        return flow.bring_up(project, plan, on_event=view, timeout=timeout)
-    finally:
-        view.close()
-
-
-def _print_build_step(line: str) -> None:
-    if m := VERTEX.match(line):
-        console.print(f"  [{m.group(2)}] {m.group(3)[:100]}", markup=False, highlight=False)
-
-
 @task(
     help=_help("env", "version", "registry", "env_file", "timeout", "no_build", "dry_run", "json")
 )
@@ -147,6 +51,12 @@ def up(
     json_: bool = False,
 ) -> None:
     """Start the stack (dev or prod) and wait until every service is healthy."""
+    from dockwright import stack
+    from dockwright.config import load_project
+    from dockwright.flows import stack as flow
+    from dockwright.flows.env import env_path
+    from dockwright.tasks._stack import bring_up, print_plan
+
     project = load_project()
     chosen = stack.default_env(os.environ, env)
     if registry and chosen != "prod":
@@ -178,6 +88,10 @@ def down(
     c: Context, volumes: bool = False, env: str = "", env_file: str = "", dry_run: bool = False
 ) -> None:
     """Stop and remove the stack's containers and networks (volumes with --volumes)."""
+    from dockwright import stack
+    from dockwright.config import load_project
+    from dockwright.flows import stack as flow
+
     project = load_project()
     cp, states = flow.current(project, stack.default_env(os.environ, env), env_file)
     if dry_run:
@@ -198,6 +112,11 @@ def down(
 @guarded
 def ps(c: Context, env: str = "", json_: bool = False) -> None:
     """Show each service of the stack: state, health, published URL."""
+    from dockwright import stack
+    from dockwright.config import load_project
+    from dockwright.flows import stack as flow
+    from dockwright.repo.compose import extensions_from_files
+
     project = load_project()
     cp, states = flow.current(project, stack.default_env(os.environ, env))
     found = stack.by_service(states)
@@ -217,6 +136,11 @@ def logs(
     c: Context, service: list[str] | None = None, follow: bool = False, tail: int = 0, env: str = ""
 ) -> None:
     """Print the services' logs (all, or -s SERVICE ...); --follow keeps printing."""
+    from dockwright import stack
+    from dockwright.config import load_project
+    from dockwright.engine import docker as engine
+    from dockwright.flows import stack as flow
+
     project = load_project()
     cp, states = flow.current(project, stack.default_env(os.environ, env))
     if not states:
@@ -241,6 +165,17 @@ def config(
     json_: bool = False,
 ) -> None:
     """Print the merged compose config of dev or prod, secrets masked."""
+    import yaml
+
+    from dockwright import stack
+    from dockwright.build.record import read_report
+    from dockwright.config import load_project
+    from dockwright.engine import docker as engine
+    from dockwright.engine.docker import ComposeProject
+    from dockwright.flows import stack as flow
+    from dockwright.flows.env import env_path
+    from dockwright.repo import project as repo
+
     project = load_project()
     chosen = stack.default_env(os.environ, env)
     path = env_path(project, env_file)
