@@ -368,11 +368,11 @@ def images(session: nox.Session, target: str) -> None:
 
 @nox.session(python="3.11", default=False, reuse_venv=True)
 def bench(session: nox.Session) -> None:
-    """Build benchmark: dockwright vs raw bake vs sequential builds (prints, writes JSON)."""
-    if not Path("bench/build_bench.py").is_file():
-        session.skip("no bench/build_bench.py: the benchmark is dockwright's own")
+    """Benchmark: build (cold, warm) vs raw bake and docker build, --list, up, release, CI."""
+    if not Path("bench/bench.py").is_file():
+        session.skip("no bench/bench.py: the benchmark is dockwright's own")
     _install_dockwright(session)
-    session.run("python", "bench/build_bench.py", *session.posargs)
+    session.run("python", "bench/bench.py", *session.posargs)
 
 
 @nox.session(python="3.11", default=False, reuse_venv=True)

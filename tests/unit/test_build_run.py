@@ -61,7 +61,7 @@ def bakes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
             raise BakeFailed("bake exited 1")
 
     monkeypatch.setattr(run.engine, "bake", bake)
-    monkeypatch.setattr(run.engine, "inspect_image", facts)
+    monkeypatch.setattr(run.engine, "inspect_images", lambda refs: [facts(r) for r in refs])
     return calls
 
 

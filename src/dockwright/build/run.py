@@ -97,12 +97,21 @@ def _bake_once(
     return progress, meta, error or ""
 
 
-def _result(plan: BuildPlan, tp: TargetProgress, meta: dict[str, Any]) -> ServiceResult:
+def _results(
+    plan: BuildPlan, progress: BakeProgress, names: list[str], meta: dict[str, Any]
+) -> dict[str, ServiceResult]:
+    """Each target's result; the built images are inspected in one engine call."""
+    images = {i.service: i for i in plan.images}
+    built = [n for n in names if progress.targets[n].state == "done"]
+    facts = dict(zip(built, engine.inspect_images([images[n].refs[0] for n in built]), strict=True))
+    return {n: _result(plan, progress.targets[n], meta, facts.get(n)) for n in names}
+
+
+def _result(
+    plan: BuildPlan, tp: TargetProgress, meta: dict[str, Any], facts: engine.ImageFacts | None
+) -> ServiceResult:
     image = next(i for i in plan.images if i.service == tp.name)
     ok = tp.state == "done"
-    facts = None
-    if ok:
-        facts = engine.inspect_image(image.refs[0])
     info = meta.get(tp.name) or {}
     return ServiceResult(
         service=tp.name,
@@ -134,8 +143,7 @@ def run_plan(plan: BuildPlan, workdir: Path, on_update: OnLine) -> BuildResult:
             tp.state, tp.error = "failed", error.splitlines()[-1] if error else "bake failed"
             tp.log.extend(error.splitlines()[-TAIL:])
         failed = list(targets)
-    for t in failed:
-        results[t] = _result(plan, progress.targets[t], meta)
+    results.update(_results(plan, progress, failed, meta))
     rest = [t for t in targets if t not in failed]
     if error and rest:
         # The session was cancelled by the failure: finish the others.
@@ -145,10 +153,9 @@ def run_plan(plan: BuildPlan, workdir: Path, on_update: OnLine) -> BuildResult:
             second = progress2.targets[t]
             if first.started is not None and second.started is not None:
                 second.started = min(first.started, second.started)
-            results[t] = _result(plan, second, meta2)
+        results.update(_results(plan, progress2, rest, meta2))
     else:
-        for t in rest:
-            results[t] = _result(plan, progress.targets[t], meta)
+        results.update(_results(plan, progress, rest, meta))
     return BuildResult(
         plan=plan,
         services=tuple(results[t] for t in targets),

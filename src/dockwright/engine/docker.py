@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from dockwright.engine import cli
 from dockwright.engine._lazy import whales
 
 if TYPE_CHECKING:
@@ -49,11 +50,11 @@ def _tail(exc: DockerException) -> str:
 def ensure_engine() -> str:
     """The engine's version; EngineError when none answers."""
     try:
-        return str(whales.docker.version().server.version)
-    except whales.exceptions.DockerException as exc:
+        return cli.run("version", "--format", "{{.Server.Version}}").strip()
+    except cli.CliFailed as exc:
         raise EngineError(
             "no Docker engine answers (docker version failed: "
-            f"{_tail(exc)}); start dockerd or run `bash ci/setup` as root"
+            f"{exc.last_line}); start dockerd or run `bash ci/setup` as root"
         ) from exc
 
 
@@ -72,27 +73,41 @@ def compose_config(
     env_files: list[Path],
     variables: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The merged compose config as JSON (the pydantic model drops healthcheck/target);
-    `variables` are interpolated on top of the env files, for this call only."""
+    """The merged compose config as JSON; `variables` are interpolated on top of the
+    env files (like shell exports, they win), for this call only."""
+    args = ["compose", *compose_options(files, project, env_files), "config", "--format", "json"]
     try:
-        with _exported(variables or {}):
-            data = compose_client(files, project, env_files).compose.config(return_json=True)
-    except whales.exceptions.DockerException as exc:
+        data = json.loads(cli.run(*args, variables=variables))
+    except cli.CliFailed as exc:
         raise ConfigError(
-            f"docker compose config failed for {', '.join(map(str, files))}: {_tail(exc)}"
+            f"docker compose config failed for {', '.join(map(str, files))}: {exc.last_line}"
         ) from exc
     assert isinstance(data, dict)
     return data
 
 
+def compose_options(files: list[Path], project: str, env_files: list[Path]) -> list[str]:
+    """`--file`, `--project-name` and `--env-file` (only the env files that exist)."""
+    options = [word for f in files for word in ("--file", str(f))]
+    options += ["--project-name", project]
+    options += [word for f in env_files if f.is_file() for word in ("--env-file", str(f))]
+    return options
+
+
 def builder_driver(name: str) -> str:
+    """The driver of a buildx builder (`docker`, `docker-container`, ...); "" = the current one."""
     try:
-        return str(whales.docker.buildx.inspect(name or None).driver)
-    except whales.exceptions.DockerException as exc:
+        text = cli.run("buildx", "inspect", *([name] if name else []))
+    except cli.CliFailed as exc:
         raise ConfigError(
-            f"buildx builder {name or 'default'!r} not found ({_tail(exc)}); "
+            f"buildx builder {name or 'default'!r} not found ({exc.last_line}); "
             "list builders with `docker buildx ls`"
         ) from exc
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Driver":
+            return value.strip()
+    raise ConfigError(f"`docker buildx inspect {name}` names no driver; is buildx installed?")
 
 
 class BakeFailed(BuildError):
@@ -101,21 +116,12 @@ class BakeFailed(BuildError):
 
 def bake(definition: Path, targets: list[str], *, builder: str, metadata: Path) -> Iterator[str]:
     """Run buildx bake and yield its plain-progress lines; BakeFailed at the end on failure."""
-    lines = cast(
-        Iterator[str],
-        whales.docker.buildx.bake(
-            targets,
-            builder=builder or None,
-            files=[definition],
-            progress="plain",
-            metadata_file=metadata,
-            stream_logs=True,
-        ),
-    )
+    args = ["buildx", "bake", "--file", str(definition), "--progress", "plain"]
+    args += ["--metadata-file", str(metadata), *(["--builder", builder] if builder else [])]
     try:
-        yield from lines
-    except whales.exceptions.DockerException as exc:
-        raise BakeFailed((exc.stderr or str(exc)).strip() or "bake failed") from exc
+        yield from cli.stream(*args, "--", *targets)
+    except cli.CliFailed as exc:
+        raise BakeFailed(exc.stderr.strip() or "bake failed") from exc
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,10 +139,24 @@ class ImageFacts:
 
 def inspect_image(ref: str) -> ImageFacts:
     try:
-        out = cast(str, whales.utils.run([*whales.docker.docker_cmd, "image", "inspect", ref]))
-    except whales.exceptions.DockerException as exc:
+        out = cli.run("image", "inspect", ref)
+    except cli.CliFailed as exc:
         raise EngineError(f"image {ref} not found in the engine; build it first") from exc
-    data = json.loads(out)[0]
+    return _facts(json.loads(out)[0])
+
+
+def inspect_images(refs: list[str]) -> list[ImageFacts]:
+    """Several images in one engine call, in order (EngineError when one is missing)."""
+    if not refs:
+        return []
+    try:
+        out = cli.run("image", "inspect", *refs)
+    except cli.CliFailed as exc:
+        raise EngineError(f"{exc.last_line}; build the images first") from exc
+    return [_facts(data) for data in json.loads(out)]
+
+
+def _facts(data: dict[str, Any]) -> ImageFacts:
     config = data.get("Config") or {}
     return ImageFacts(
         id=data["Id"],

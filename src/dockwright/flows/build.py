@@ -4,6 +4,7 @@ build/. It never prints."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from dockwright.build.record import report_path, write_reports
 from dockwright.build.run import BuildResult, run_plan
 from dockwright.config import Project
 from dockwright.engine import docker as engine
-from dockwright.errors import BuildError
+from dockwright.errors import BuildError, ConfigError
+from dockwright.repo import cache
 from dockwright.repo import project as repo
 from dockwright.repo.compose import select
 
@@ -33,7 +35,7 @@ def make_plan(
     env_file: Path | None = None,
 ) -> BuildPlan:
     s = project.settings
-    services = select(repo.load_services(project, env_file=env_file), names, buildable=True)
+    services = select(repo.build_services(project, env_file), names, buildable=True)
     ca = repo.ca_bundle(ca_bundle, project)
     return plan_build(
         services,
@@ -56,17 +58,39 @@ def make_plan(
 def execute(
     plan: BuildPlan, project: Project, on_update: Callable[[BakeProgress], None] = lambda _p: None
 ) -> BuildResult:
-    """Run the plan (`on_update` gets the progress as it changes); write the reports."""
-    engine.ensure_engine()
-    check_cache_export(plan, engine.builder_driver(plan.builder))
+    """Run the plan (`on_update` gets the progress as it changes); write the reports.
+
+    The engine is asked whether it answers only when something failed (a missing
+    builder, a bake that never started), so a warm build pays no extra call and a
+    stopped engine still gets its own error."""
+    try:
+        driver = builder_driver(project, plan.builder)
+    except ConfigError:
+        engine.ensure_engine()
+        raise
+    check_cache_export(plan, driver)
     workdir = project.root / "build"
     result = run_plan(plan, workdir, on_update)
+    if not any(s.ok or s.steps for s in result.services):
+        engine.ensure_engine()
     write_reports(
         result.as_dict(),
         report_path(project.root),
         plan.images[0].labels.get("org.opencontainers.image.version", ""),
     )
     return result
+
+
+def builder_driver(project: Project, name: str) -> str:
+    """The builder's driver, cached in build/cache/ by `cache.builder_parts`."""
+    store = cache.Cache(project.root, os.environ)
+    key = cache.key(cache.builder_parts(name, os.environ, Path.home()))
+    kind = f"builder-{name or 'current'}"
+    driver = store.get(kind, key)
+    if not isinstance(driver, str):
+        driver = engine.builder_driver(name)
+        store.put(kind, key, driver)
+    return driver
 
 
 def prod_plan(

@@ -127,6 +127,79 @@ def extensions_from_files(paths: list[Path]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def build_view(config: dict[str, Any]) -> dict[str, Any]:
+    """What a build reads of a merged config: each service's image, build section and
+    x-dockwright, and the top-level secrets' files. No environment, healthcheck or
+    ports: nothing a container gets at run time, so no runtime secret."""
+    keep = ("image", "build", EXTENSION)
+    services = {
+        name: {k: svc[k] for k in keep if k in svc}
+        for name, svc in (config.get("services") or {}).items()
+    }
+    secrets = {
+        name: {"file": spec["file"]}
+        for name, spec in (config.get("secrets") or {}).items()
+        if isinstance(spec, dict) and spec.get("file")
+    }
+    return {"name": config.get("name", ""), "services": services, "secrets": secrets}
+
+
+def build_inputs(paths: list[Path]) -> tuple[list[Path], set[str]]:
+    """What else `compose config` reads for a build: the files these files include or
+    extend (recursively), and the names of the build args given without a value (compose
+    takes those from the environment)."""
+    files: list[Path] = []
+    names: set[str] = set()
+    todo = list(paths)
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop(0)
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            continue
+        found = _included(data) + _extended(data)
+        for other in found:
+            todo.append(other if other.is_absolute() else path.parent / other)
+        files += [f if f.is_absolute() else path.parent / f for f in found]
+        names |= _bare_args(data)
+    return files, names
+
+
+def _included(data: dict[str, Any]) -> list[Path]:
+    found = []
+    for item in data.get("include") or ():
+        paths = item.get("path") if isinstance(item, dict) else item
+        found += [Path(p) for p in ([paths] if isinstance(paths, str) else paths or ())]
+    return found
+
+
+def _extended(data: dict[str, Any]) -> list[Path]:
+    found = []
+    for svc in (data.get("services") or {}).values():
+        extends = (svc or {}).get("extends") if isinstance(svc, dict) else None
+        if isinstance(extends, dict) and isinstance(extends.get("file"), str):
+            found.append(Path(extends["file"]))
+    return found
+
+
+def _bare_args(data: dict[str, Any]) -> set[str]:
+    names = set()
+    for svc in (data.get("services") or {}).values():
+        build = (svc or {}).get("build") if isinstance(svc, dict) else None
+        args = build.get("args") if isinstance(build, dict) else None
+        if isinstance(args, dict):
+            names |= {str(k) for k, v in args.items() if v is None}
+        elif isinstance(args, list):
+            names |= {str(a) for a in args if "=" not in str(a)}
+    return names
+
+
 def with_extensions(services: list[Service], ext: dict[str, dict[str, Any]]) -> list[Service]:
     return [replace(s, extension={**ext.get(s.name, {}), **s.extension}) for s in services]
 

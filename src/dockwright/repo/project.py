@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +13,11 @@ from dockwright.engine import docker as engine
 from dockwright.engine import git
 from dockwright.errors import ConfigError
 from dockwright.release import versions
+from dockwright.repo import cache
 from dockwright.repo.compose import (
     Service,
+    build_inputs,
+    build_view,
     compose_files,
     extensions_from_files,
     services_from_config,
@@ -46,6 +50,33 @@ def load_services(
     variables = {k: v for k, v in compose_env(project).items() if k not in os.environ}
     env_file = env_file or project.path(project.settings.env_file)
     config = engine.compose_config(files, project.name, [env_file], variables)
+    return with_extensions(services_from_config(config), extensions_from_files(files))
+
+
+def build_services(project: Project, env_file: Path | None = None) -> list[Service]:
+    """The services as a build reads them (`compose.build_view`: image, build, secrets'
+    files; no runtime environment). Cached in build/cache/, keyed by the compose files
+    and what they include or extend, the env file, the variables they name, dockwright's
+    own variables and the docker CLI and compose plugin as installed."""
+    files = files_for(project, None)
+    variables = {k: v for k, v in compose_env(project).items() if k not in os.environ}
+    env_file = env_file or project.path(project.settings.env_file)
+    others, bare = build_inputs(files)
+    read = [*files, *others, env_file]
+    texts = [p.read_text(encoding="utf-8") for p in read if p.is_file()]
+    parts = [
+        project.name,
+        *map(cache.file_part, read),
+        json.dumps(variables, sort_keys=True),
+        cache.environment_part(cache.referenced(texts) | bare, os.environ),
+        *cache.docker_part(os.environ, Path.home()),
+    ]
+    store = cache.Cache(project.root, os.environ)
+    key = cache.key(parts)
+    config = store.get("compose-build", key)
+    if not isinstance(config, dict):
+        config = build_view(engine.compose_config(files, project.name, [env_file], variables))
+        store.put("compose-build", key, config)
     return with_extensions(services_from_config(config), extensions_from_files(files))
 
 

@@ -105,17 +105,17 @@ def build(
     from dockwright.config import load_project
     from dockwright.flows.build import make_plan
     from dockwright.flows.env import env_path
-    from dockwright.flows.registry import publisher, registry_settings
-    from dockwright.registry.publish import push_attempts
     from dockwright.tasks._build import execute
     from dockwright.tasks._env import require_valid_env
-    from dockwright.tasks._policy import run_checks
 
     project = load_project()
     # A broken .env would give compose wrong values (image names, build args):
     # check it first. No .env is fine: builds read no secrets from it.
     require_valid_env(project, env_path(project), missing_ok=True)
     if push:  # bad registry settings fail before any engine call
+        from dockwright.flows.registry import publisher, registry_settings
+        from dockwright.registry.publish import push_attempts
+
         registry_settings(project, registry)
         push_attempts(os.environ)
     names = [] if all_ else split_names(None, service)
@@ -144,6 +144,8 @@ def build(
                 f"build failed for {failed}; see the log lines above and build/report.json"
             )
         if not no_check:
+            from dockwright.tasks._policy import run_checks
+
             run_checks(project, plan.services, target=target)
         if pub is not None and reg is not None:
             _push(pub, project, plan, reg)

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""dockwright's benchmark, measured side by side in one run on this machine.
+
+Everything runs in a scratch clone of this repository (build/bench/repo), so the
+work tree, its build/ folder and a running dev stack are left alone.
+
+- build: a cold build of every service (BuildKit cache pruned, images removed,
+  base images kept) by `invoke build --all --no-check`, by raw `docker buildx
+  bake` of the same definition, and by plain `docker build` one after another.
+  The three run in turn within each round (order rotated), and the ratios are
+  taken pair by pair within a round. Then the warm no-op: the same again with
+  everything cached, dockwright vs raw bake alternating.
+- list: `invoke --list`.
+- up: `invoke down --volumes`, then `invoke up --env prod --json`: the wall
+  time, and the slowest service's time to healthy after `up`.
+- release: a full release after a one-line source change, then a release of the
+  same commit with no change, against the local registry:2.
+- ci: the wall time of the last `bash .ci/run`, read from the timing lines it
+  writes (artifacts/ci/timings.json).
+
+Prints a table (median and min-max of each) and writes JSON (default
+bench/results/bench.json).
+
+    nox -s bench                               # everything
+    nox -s bench -- --only build,list --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+CA = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+PREFIX = "dwbench"
+WORK = ROOT / "build" / "bench"
+REPO = WORK / "repo"
+SECTIONS = ("build", "list", "up", "release", "ci")
+# The vulnerability database cannot be downloaded on an offline machine: the
+# release's scan gate then warns about it instead of failing (secrets still gate).
+ENV = {**os.environ, "DOCKWRIGHT_SCAN_VULNERABILITIES": "optional"}
+
+
+def run(cmd: list[str], cwd: Path = REPO, **kw: Any) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=ENV, **kw)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return proc.stdout
+
+
+def invoke(*args: str) -> str:
+    return run([str(VENV_BIN / "invoke"), *args])
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def scratch_clone() -> None:
+    """A fresh clone of HEAD with a generated .env (uncommitted work is not benchmarked)."""
+    if REPO.exists():
+        if (REPO / ".env").is_file():
+            subprocess.run(
+                [str(VENV_BIN / "invoke"), "down", "--volumes"], cwd=REPO, capture_output=True
+            )
+        shutil.rmtree(REPO)
+    WORK.mkdir(parents=True, exist_ok=True)
+    run(["git", "clone", "-q", str(ROOT), str(REPO)], cwd=WORK)
+    for key, value in (("user.name", "bench"), ("user.email", "bench@invalid")):
+        run(["git", "config", key, value])
+    invoke("env.init")
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+# -- build ---------------------------------------------------------------------------------
+
+
+def definition() -> dict[str, Any]:
+    """The bake definition dockwright builds from the compose files (its --dry-run)."""
+    return json.loads(invoke("build", "--all", "--dry-run"))  # type: ignore[no-any-return]
+
+
+def bench_definition(defn: dict[str, Any]) -> Path:
+    """The same targets, tagged under our own names so runs don't share tags."""
+    for name, target in defn["target"].items():
+        target["tags"] = [f"{PREFIX}/bake-{name}:latest"]
+    path = WORK / "bake.json"
+    path.write_text(json.dumps(defn, indent=2))
+    return path
+
+
+def cold_reset() -> None:
+    run(["docker", "builder", "prune", "-af"])
+    images = run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split()
+    doomed = [i for i in images if i.startswith((f"{PREFIX}/", "localhost:5000/dockwright-ref/"))]
+    if doomed:
+        run(["docker", "image", "rm", "-f", *doomed])
+
+
+def sequential(defn: dict[str, Any]) -> Callable[[], None]:
+    def go() -> None:
+        for name, t in defn["target"].items():
+            cmd = ["docker", "build", "--progress", "plain", "-f", str(t["dockerfile"])]
+            cmd += ["-t", f"{PREFIX}/seq-{name}:latest", "--secret", f"id=ca,src={CA}"]
+            if t.get("target"):
+                cmd += ["--target", str(t["target"])]
+            for k, v in dict(t.get("args") or {}).items():
+                cmd += ["--build-arg", f"{k}={v}"]
+            run([*cmd, str(t["context"])])
+
+    return go
+
+
+def bench_build(rounds: int, warm_rounds: int) -> dict[str, Any]:
+    defn = definition()
+    bake_file = bench_definition(json.loads(json.dumps(defn)))
+    methods: dict[str, Callable[[], object]] = {
+        "dockwright": lambda: invoke("build", "--all", "--no-check"),
+        "raw bake": lambda: run(
+            ["docker", "buildx", "bake", "--file", str(bake_file), "--progress", "plain"]
+        ),
+        "sequential docker build": sequential(defn),
+    }
+    cold: dict[str, list[float]] = {m: [] for m in methods}
+    order = list(methods)
+    for i in range(rounds):
+        for name in order[i % len(order) :] + order[: i % len(order)]:
+            cold_reset()
+            cold[name].append(timed(methods[name]))
+            say(f"cold round {i + 1} {name}: {cold[name][-1]:.1f}s")
+    warm: dict[str, list[float]] = {"dockwright": [], "raw bake": []}
+    methods["dockwright"]()
+    methods["raw bake"]()
+    for i in range(warm_rounds):
+        for name in ("dockwright", "raw bake") if i % 2 == 0 else ("raw bake", "dockwright"):
+            warm[name].append(timed(methods[name]))
+    pairs_bake = [d / b for d, b in zip(cold["dockwright"], cold["raw bake"], strict=True)]
+    pairs_seq = [
+        d / s for d, s in zip(cold["dockwright"], cold["sequential docker build"], strict=True)
+    ]
+    pairs_warm = [d / b for d, b in zip(warm["dockwright"], warm["raw bake"], strict=True)]
+    return {
+        "cold_seconds": cold,
+        "warm_seconds": warm,
+        "cold_ratio_vs_bake_pairs": pairs_bake,
+        "cold_ratio_vs_sequential_pairs": pairs_seq,
+        "warm_ratio_vs_bake_pairs": pairs_warm,
+    }
+
+
+# -- up ------------------------------------------------------------------------------------
+
+
+def bench_up(rounds: int) -> dict[str, Any]:
+    invoke("build", "--all", "--no-check")
+    wall: list[float] = []
+    healthy: list[float] = []
+    per_service: dict[str, list[float]] = {}
+    for i in range(rounds):
+        invoke("down", "--volumes")
+        started = time.perf_counter()
+        rows = json.loads(invoke("up", "--env", "prod", "--json"))
+        wall.append(time.perf_counter() - started)
+        times = {r["service"]: r["healthy_after_up_s"] for r in rows}
+        for service, seconds in times.items():
+            per_service.setdefault(service, []).append(seconds)
+        healthy.append(max(times.values()))
+        say(f"up round {i + 1}: wall {wall[-1]:.1f}s, slowest healthy {healthy[-1]:.1f}s {times}")
+    invoke("down", "--volumes")
+    return {"wall_seconds": wall, "healthy_seconds": healthy, "per_service": per_service}
+
+
+# -- release -------------------------------------------------------------------------------
+
+
+def touch_source(round_: int) -> None:
+    """A one-line change to the backend's code, committed: the next release rebuilds."""
+    path = REPO / "services" / "backend" / "todo_api" / "__init__.py"
+    path.write_text(path.read_text() + f"# bench round {round_}\n")
+    run(["git", "commit", "-qam", f"bench: change {round_}"])
+
+
+def bench_release(rounds: int) -> dict[str, Any]:
+    invoke("registry.up")
+    full: list[float] = []
+    again: list[float] = []
+    for i in range(rounds):
+        touch_source(i)
+        full.append(timed(lambda: invoke("release", "--bump", "patch")))
+        again.append(timed(lambda: invoke("release", "--bump", "patch")))
+        say(f"release round {i + 1}: full {full[-1]:.1f}s, no-change re-release {again[-1]:.1f}s")
+    return {"full_seconds": full, "no_change_seconds": again}
+
+
+# -- ci ------------------------------------------------------------------------------------
+
+
+def read_ci() -> dict[str, Any] | None:
+    path = ROOT / "artifacts" / "ci" / "timings.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+# -- table ---------------------------------------------------------------------------------
+
+
+def row(name: str, values: list[float], unit: str = "s") -> str:
+    s = spread(values)
+    runs = len(values)
+    return (
+        f"{name:<52} {s['median']:>8.2f}{unit} {s['min']:>8.2f}-{s['max']:<8.2f} {runs:>4}"
+    )
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    lines = [f"{'measurement':<52} {'median':>9} {'min-max':>17} {'runs':>4}"]
+    build = result.get("build")
+    if build:
+        for name, values in build["cold_seconds"].items():
+            lines.append(row(f"cold build, {name}", values))
+        for name, values in build["warm_seconds"].items():
+            lines.append(row(f"warm no-op, {name}", values))
+        lines.append(row("cold ratio dockwright / raw bake (pairs)", build["cold_ratio_vs_bake_pairs"], "x"))
+        lines.append(
+            row("cold ratio dockwright / sequential (pairs)", build["cold_ratio_vs_sequential_pairs"], "x")
+        )
+        lines.append(row("warm ratio dockwright / raw bake (pairs)", build["warm_ratio_vs_bake_pairs"], "x"))
+    if "list" in result:
+        lines.append(row("invoke --list", result["list"]))
+    up = result.get("up")
+    if up:
+        lines.append(row("up --env prod, wall", up["wall_seconds"]))
+        lines.append(row("up --env prod, slowest service healthy after up", up["healthy_seconds"]))
+        for service, values in up["per_service"].items():
+            lines.append(row(f"  {service} healthy after up", values))
+    release = result.get("release")
+    if release:
+        lines.append(row("release, full (after a source change)", release["full_seconds"]))
+        lines.append(row("release, no change since the last one", release["no_change_seconds"]))
+    ci = result.get("ci")
+    if ci:
+        for step, seconds in ci["steps"].items():
+            lines.append(row(f".ci/run step: {step}", [seconds]))
+        lines.append(row(".ci/run, whole", [ci["total"]]))
+    elif "ci" in result:
+        lines.append(f"{'.ci/run':<52} not measured: run `bash .ci/run` first")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    ap.add_argument("--rounds", type=int, default=5, help="cold build rounds")
+    ap.add_argument("--warm-rounds", type=int, default=7)
+    ap.add_argument("--up-rounds", type=int, default=3)
+    ap.add_argument("--release-rounds", type=int, default=3)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench.json"))
+    args = ap.parse_args()
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        raise SystemExit(f"unknown section(s) {', '.join(unknown)}; use {', '.join(SECTIONS)}")
+
+    result: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "commit": run(["git", "rev-parse", "HEAD"], cwd=ROOT).strip(),
+    }
+    scratch_clone()
+    if "build" in only:
+        result["build"] = bench_build(args.rounds, args.warm_rounds)
+    if "list" in only:
+        result["list"] = [timed(lambda: invoke("--list")) for _ in range(args.warm_rounds)]
+    if "up" in only:
+        result["up"] = bench_up(args.up_rounds)
+    if "release" in only:
+        result["release"] = bench_release(args.release_rounds)
+    if "ci" in only:
+        result["ci"] = read_ci()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print("\n".join(table(result)))
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
