@@ -1,4 +1,6 @@
-"""The Docker engine as dockwright uses it. The only module importing python-on-whales.
+"""The Docker engine as dockwright uses it. The only module importing python-on-whales;
+compose and the calls of every build run the docker CLI itself (`engine/cli.py`), with
+compose's variables in the child's environment only.
 
 Every engine failure is re-raised as one of our errors with one line saying
 what failed; the engine's own text is kept on the exception for `--debug`.
@@ -56,15 +58,6 @@ def ensure_engine() -> str:
             "no Docker engine answers (docker version failed: "
             f"{exc.last_line}); start dockerd or run `bash ci/setup` as root"
         ) from exc
-
-
-def compose_client(files: list[Path], project: str, env_files: list[Path]) -> DockerClient:
-    client = whales.DockerClient(
-        compose_files=list(files),
-        compose_project_name=project,
-        compose_env_files=[f for f in env_files if f.is_file()],
-    )
-    return cast("DockerClient", client)
 
 
 def compose_config(
@@ -277,20 +270,20 @@ def repo_digests(ref: str) -> tuple[str, ...]:
 def compose_up_simple(files: list[Path], project: str, variables: Mapping[str, str]) -> None:
     """`compose up -d --wait` of a small self-contained stack (the local registry)."""
     try:
-        with _exported(variables):
-            compose_client(files, project, []).compose.up(detach=True, wait=True, quiet=True)
-    except whales.exceptions.DockerException as exc:
-        raise EngineError(f"starting {project} failed: {_tail(exc)}") from exc
+        options = compose_options(files, project, [])
+        cli.run("compose", *options, "up", "--detach", "--wait", variables=variables)
+    except cli.CliFailed as exc:
+        raise EngineError(f"starting {project} failed: {exc.last_line}") from exc
 
 
 def compose_down_simple(
     files: list[Path], project: str, variables: Mapping[str, str], *, volumes: bool
 ) -> None:
+    args = ["compose", *compose_options(files, project, []), "down"]
     try:
-        with _exported(variables):
-            compose_client(files, project, []).compose.down(volumes=volumes, quiet=True)
-    except whales.exceptions.DockerException as exc:
-        raise EngineError(f"stopping {project} failed: {_tail(exc)}") from exc
+        cli.run(*args, *(["--volumes"] if volumes else []), variables=variables)
+    except cli.CliFailed as exc:
+        raise EngineError(f"stopping {project} failed: {exc.last_line}") from exc
 
 
 # -- compose stacks: up, down, ps, logs, config, restart ----------------------------------
@@ -310,46 +303,35 @@ class ComposeProject:
     variables: Mapping[str, str] = field(default_factory=dict)
 
 
-@contextmanager
-def _exported(variables: Mapping[str, str]) -> Iterator[None]:
-    """python-on-whales runs compose with this process's environment and takes no
-    `env=`: set the interpolation variables for the duration of one call."""
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+# Compose runs with the project's variables in its own environment (`env=` of the
+# child): this process's environment is never written.
 
 
-def _compose(p: ComposeProject) -> DockerClient:
-    return compose_client(list(p.files), p.name, [p.env_file] if p.env_file else [])
+def _compose_args(p: ComposeProject) -> list[str]:
+    env_files = [p.env_file] if p.env_file else []
+    return ["compose", *compose_options(list(p.files), p.name, env_files)]
 
 
-def _stack_error(what: str, p: ComposeProject, exc: DockerException) -> StackError:
+def _stack_error(what: str, p: ComposeProject, exc: cli.CliFailed) -> StackError:
     return StackError(
-        f"docker compose {what} failed for project {p.name}: {strip_ansi(_tail(exc))}"
+        f"docker compose {what} failed for project {p.name}: {strip_ansi(exc.last_line)}"
     )
 
 
 def stack_config(p: ComposeProject) -> dict[str, Any]:
     """The merged config of the project's files, as compose resolves it."""
-    with _exported(p.variables):
-        return compose_config(list(p.files), p.name, [p.env_file] if p.env_file else [])
+    env_files = [p.env_file] if p.env_file else []
+    return compose_config(list(p.files), p.name, env_files, p.variables)
 
 
 def stack_build(p: ComposeProject, on_line: Callable[[str], None]) -> None:
     """`docker compose build` of the services with a build: section, lines to `on_line`."""
     try:
-        with _exported(p.variables):
-            stream = _compose(p).compose.build(progress="plain", stream_logs=True)
-            for _source, chunk in cast(Iterator[tuple[str, bytes]], stream):
-                on_line(strip_ansi(chunk.decode(errors="replace")).rstrip())
-    except whales.exceptions.DockerException as exc:
+        for line in cli.stream(
+            *_compose_args(p), "build", "--progress", "plain", variables=p.variables
+        ):
+            on_line(strip_ansi(line).rstrip())
+    except cli.CliFailed as exc:
         raise BuildError(
             f"docker compose build failed for project {p.name}; see the build output above"
         ) from exc
@@ -357,9 +339,8 @@ def stack_build(p: ComposeProject, on_line: Callable[[str], None]) -> None:
 
 def stack_pull(p: ComposeProject, services: list[str]) -> None:
     try:
-        with _exported(p.variables):
-            _compose(p).compose.pull(services, quiet=True)
-    except whales.exceptions.DockerException as exc:
+        cli.run(*_compose_args(p), "pull", "--quiet", *services, variables=p.variables)
+    except cli.CliFailed as exc:
         raise _stack_error("pull", p, exc) from exc
 
 
@@ -398,7 +379,7 @@ class UpProcess:
 
 def start_up(p: ComposeProject, args: list[str]) -> UpProcess:
     """Start `docker compose ... <args>` (args from UpPlan.up_args) in the background."""
-    command = [str(part) for part in _compose(p).compose.docker_compose_cmd] + args
+    command = [cli.DOCKER, *_compose_args(p), *args]
     output = tempfile.TemporaryFile()  # noqa: SIM115 - UpProcess.stop closes it
     process = subprocess.Popen(
         command,
@@ -413,20 +394,20 @@ def start_up(p: ComposeProject, args: list[str]) -> UpProcess:
 def stack_down(p: ComposeProject, *, volumes: bool, timeout: int = 10) -> None:
     """`down --remove-orphans`: every container and network of the project; named
     volumes too with `volumes`."""
+    args = ["down", "--remove-orphans", "--timeout", str(timeout)]
     try:
-        with _exported(p.variables):
-            _compose(p).compose.down(
-                remove_orphans=True, volumes=volumes, timeout=timeout, quiet=True
-            )
-    except whales.exceptions.DockerException as exc:
+        cli.run(
+            *_compose_args(p), *args, *(["--volumes"] if volumes else []), variables=p.variables
+        )
+    except cli.CliFailed as exc:
         raise _stack_error("down", p, exc) from exc
 
 
 def stack_restart(p: ComposeProject, services: list[str], timeout: int = 10) -> None:
+    args = ["restart", "--timeout", str(timeout), *services]
     try:
-        with _exported(p.variables):
-            _compose(p).compose.restart(services, timeout=timeout)
-    except whales.exceptions.DockerException as exc:
+        cli.run(*_compose_args(p), *args, variables=p.variables)
+    except cli.CliFailed as exc:
         raise _stack_error("restart", p, exc) from exc
 
 
@@ -434,15 +415,12 @@ def stack_logs(
     p: ComposeProject, services: list[str], *, tail: int | None, follow: bool = False
 ) -> Iterator[str]:
     """Log lines (control sequences stripped), oldest first; endless with `follow`."""
+    args = ["logs", "--no-color", *(["--tail", str(tail)] if tail is not None else [])]
+    args += [*(["--follow"] if follow else []), *services]
     try:
-        with _exported(p.variables):
-            stream = _compose(p).compose.logs(
-                services, tail=None if tail is None else str(tail), follow=follow, stream=True
-            )
-            for _source, chunk in cast(Iterator[tuple[str, bytes]], stream):
-                text = strip_ansi(chunk.decode(errors="replace"))
-                yield from text.rstrip("\n").split("\n")
-    except whales.exceptions.DockerException as exc:
+        for line in cli.stream(*_compose_args(p), *args, variables=p.variables):
+            yield strip_ansi(line)
+    except cli.CliFailed as exc:
         raise _stack_error("logs", p, exc) from exc
 
 
