@@ -215,8 +215,7 @@ def bench_release(rounds: int) -> dict[str, Any]:
 # -- ci ------------------------------------------------------------------------------------
 
 
-def read_ci() -> dict[str, Any] | None:
-    path = ROOT / "artifacts" / "ci" / "timings.json"
+def read_ci(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text())  # type: ignore[no-any-return]
@@ -276,6 +275,11 @@ def main() -> None:
     ap.add_argument("--up-rounds", type=int, default=3)
     ap.add_argument("--release-rounds", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench.json"))
+    ap.add_argument(
+        "--ci-timings",
+        default=str(ROOT / "artifacts" / "ci" / "timings.json"),
+        help="what the last `bash .ci/run` wrote (a clean clone writes it in its own tree)",
+    )
     args = ap.parse_args()
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(only) - set(SECTIONS))
@@ -296,7 +300,7 @@ def main() -> None:
     if "release" in only:
         result["release"] = bench_release(args.release_rounds)
     if "ci" in only:
-        result["ci"] = read_ci()
+        result["ci"] = read_ci(Path(args.ci_timings))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

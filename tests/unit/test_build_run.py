@@ -13,6 +13,7 @@ import pytest
 from dockwright.build import run
 from dockwright.build.plan import BuildPlan, ImageBuild
 from dockwright.engine.docker import BakeFailed, ImageFacts
+from dockwright.errors import ConfigError, EngineError
 from tests.conftest import ROOT
 
 LOGS = ROOT / "tests" / "fixtures" / "bake"
@@ -93,3 +94,69 @@ def test_a_bake_that_fails_before_any_target_fails_every_service(
         ("one", False, "builder dockwright not found"),
         ("two", False, "builder dockwright not found"),
     ]
+
+
+class TestEngineAskedOnlyOnFailure:
+    """flows.build.execute asks `docker version` only when something failed, so a
+    stopped engine still gets its own error and a warm build pays nothing for it."""
+
+    @pytest.fixture
+    def calls(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+        from dockwright.flows import build as flow
+
+        seen: list[str] = []
+
+        def ensure_engine() -> str:
+            seen.append("ensure_engine")
+            raise EngineError("no Docker engine answers (docker version failed: x)")
+
+        monkeypatch.setattr(flow.engine, "ensure_engine", ensure_engine)
+        monkeypatch.setattr(flow, "write_reports", lambda *a, **k: None)
+        return seen
+
+    def project(self, tmp_path: Path) -> Any:
+        from dockwright.config import Project, Settings
+
+        return Project(root=tmp_path, source=None, settings=Settings())
+
+    def test_a_builder_lookup_failing_on_a_stopped_engine_says_so(
+        self, calls: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        from dockwright.flows import build as flow
+
+        def missing(project: object, name: str) -> str:
+            raise ConfigError("buildx builder 'default' not found")
+
+        monkeypatch.setattr(flow, "builder_driver", missing)
+        with pytest.raises(EngineError):
+            flow.execute(plan(), self.project(tmp_path))
+        assert calls == ["ensure_engine"]
+
+    def test_a_bake_that_never_started_asks_the_engine(
+        self, calls: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        from dockwright.flows import build as flow
+
+        def bake(definition: Path, targets: list[str], **_: Any) -> Iterator[str]:
+            raise BakeFailed("Cannot connect to the Docker daemon")
+            yield ""  # a generator, as the real one
+
+        monkeypatch.setattr(flow, "builder_driver", lambda project, name: "docker")
+        monkeypatch.setattr(run.engine, "bake", bake)
+        with pytest.raises(EngineError):
+            flow.execute(plan(), self.project(tmp_path))
+        assert calls == ["ensure_engine"]
+
+    def test_a_build_that_ran_does_not_ask(
+        self,
+        bakes: list[list[str]],
+        calls: list[str],
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+    ) -> None:
+        from dockwright.flows import build as flow
+
+        monkeypatch.setattr(flow, "builder_driver", lambda project, name: "docker")
+        result = flow.execute(plan(), self.project(tmp_path))
+        assert not result.ok  # `two` failed, after it ran: an engine was there
+        assert calls == []
