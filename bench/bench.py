@@ -11,6 +11,9 @@ work tree, its build/ folder and a running dev stack are left alone.
   taken pair by pair within a round. Then the warm no-op: the same again with
   everything cached, dockwright vs raw bake alternating.
 - list: `invoke --list`.
+- profile: where a warm no-op `invoke build --all --no-check` spends its time:
+  interpreter start, imports (-X importtime), each docker call (timed by a
+  wrapper first on PATH), and the rest (dockwright's own work).
 - up: `invoke down --volumes`, then `invoke up --env prod --json`: the wall
   time, and the slowest service's time to healthy after `up`.
 - release: a full release after a one-line source change, then a release of the
@@ -46,7 +49,7 @@ CA = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
 PREFIX = "dwbench"
 WORK = ROOT / "build" / "bench"
 REPO = WORK / "repo"
-SECTIONS = ("build", "list", "up", "release", "ci")
+SECTIONS = ("build", "list", "profile", "up", "release", "ci")
 # The vulnerability database cannot be downloaded on an offline machine: the
 # release's scan gate then warns about it instead of failing (secrets still gate).
 ENV = {**os.environ, "DOCKWRIGHT_SCAN_VULNERABILITIES": "optional"}
@@ -168,6 +171,59 @@ def bench_build(rounds: int, warm_rounds: int) -> dict[str, Any]:
     }
 
 
+# -- profile -------------------------------------------------------------------------------
+
+WRAPPER = """#!/bin/sh
+start=$(date +%s.%N)
+{real} "$@"
+code=$?
+echo "$start $(date +%s.%N) $1 $2" >> {log}
+exit $code
+"""
+
+
+def _imports(stderr: str) -> float:
+    """Seconds of the top-level imports in -X importtime output."""
+    total = 0
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _, cumulative, name = line.split("|", 2)
+            if not name.startswith("  ") and cumulative.strip().isdigit():
+                total += int(cumulative)
+    return total / 1e6
+
+
+def bench_profile(rounds: int) -> dict[str, Any]:
+    real = shutil.which("docker")
+    assert real, "no docker CLI on PATH"
+    folder = WORK / "profile-bin"
+    folder.mkdir(exist_ok=True)
+    log = WORK / "profile-docker.log"
+    (folder / "docker").write_text(WRAPPER.format(real=real, log=log))
+    (folder / "docker").chmod(0o755)
+    env = {**ENV, "PATH": f"{folder}{os.pathsep}{ENV['PATH']}", "PYTHONPROFILEIMPORTTIME": "1"}
+    invoke("build", "--all", "--no-check")  # warm
+    rows: list[dict[str, Any]] = []
+    for _ in range(rounds):
+        log.write_text("")
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [str(VENV_BIN / "invoke"), "build", "--all", "--no-check"],
+            cwd=REPO, env=env, capture_output=True, text=True,
+        )
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(f"profiled build failed:\n{proc.stderr[-3000:]}")
+        calls: dict[str, float] = {}
+        for line in log.read_text().splitlines():
+            begin, end, *words = line.split()
+            name = " ".join(words)
+            calls[name] = calls.get(name, 0.0) + float(end) - float(begin)
+        rows.append({"wall": wall, "imports": _imports(proc.stderr), "docker": calls})
+    bare = [timed(lambda: run([sys.executable, "-c", "pass"])) for _ in range(rounds)]
+    return {"rounds": rows, "interpreter": bare}
+
+
 # -- up ------------------------------------------------------------------------------------
 
 
@@ -247,6 +303,19 @@ def table(result: dict[str, Any]) -> list[str]:
         lines.append(row("warm ratio dockwright / raw bake (pairs)", build["warm_ratio_vs_bake_pairs"], "x"))
     if "list" in result:
         lines.append(row("invoke --list", result["list"]))
+    profile = result.get("profile")
+    if profile:
+        rounds = profile["rounds"]
+        lines.append(row("warm no-op profile: wall", [r["wall"] for r in rounds]))
+        lines.append(row("  interpreter start (python -c pass)", profile["interpreter"]))
+        lines.append(row("  imports (-X importtime, top level)", [r["imports"] for r in rounds]))
+        for name in rounds[0]["docker"]:
+            lines.append(row(f"  docker {name}", [r["docker"].get(name, 0.0) for r in rounds]))
+        rest = [
+            r["wall"] - r["imports"] - sum(r["docker"].values()) - statistics.median(profile["interpreter"])
+            for r in rounds
+        ]
+        lines.append(row("  the rest (dockwright's own work)", rest))
     up = result.get("up")
     if up:
         lines.append(row("up --env prod, wall", up["wall_seconds"]))
@@ -295,6 +364,8 @@ def main() -> None:
         result["build"] = bench_build(args.rounds, args.warm_rounds)
     if "list" in only:
         result["list"] = [timed(lambda: invoke("--list")) for _ in range(args.warm_rounds)]
+    if "profile" in only:
+        result["profile"] = bench_profile(args.warm_rounds)
     if "up" in only:
         result["up"] = bench_up(args.up_rounds)
     if "release" in only:
