@@ -52,7 +52,10 @@ REPO = WORK / "repo"
 SECTIONS = ("build", "list", "profile", "up", "release", "ci")
 # The vulnerability database cannot be downloaded on an offline machine: the
 # release's scan gate then warns about it instead of failing (secrets still gate).
+# Bytecode is written and reused, as on a machine where dockwright was installed
+# (this sandbox sets PYTHONDONTWRITEBYTECODE, which recompiles every module on each run).
 ENV = {**os.environ, "DOCKWRIGHT_SCAN_VULNERABILITIES": "optional"}
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def run(cmd: list[str], cwd: Path = REPO, **kw: Any) -> str:

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from dockwright.errors import ConfigError
 from dockwright.registry.names import check_namespace, split_host
-from dockwright.repo import discover
 from dockwright.smoke.settings import SmokeSettings
 
 T = TypeVar("T")
@@ -284,6 +283,8 @@ def load_project(start: Path | None = None) -> Project:
                 return Project(
                     root=folder, source=pyproject, settings=_discovered(folder, settings)
                 )
+    from dockwright.repo import discover  # only without settings: a build never pays for it
+
     for folder in (here, *here.parents):
         if folder.name == "compose" and not (folder / ".git").exists():
             continue  # conventionally the compose/ folder of the root above
@@ -298,6 +299,8 @@ def _discovered(root: Path, settings: Settings) -> Settings:
     """Explicit compose_files are kept as they are; otherwise the discovered layout."""
     if settings.compose_files:
         return settings
+    from dockwright.repo import discover
+
     layout = discover.find_compose_files(root)
     if not layout.base:
         return settings
