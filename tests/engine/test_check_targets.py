@@ -14,7 +14,8 @@ import pytest
 
 from tests.engine.test_build_and_check import invoke, make_repo, remove_images
 
-pytestmark = pytest.mark.engine
+# One xdist worker runs the "check-targets" group in order (ci/test runs the suite with -n).
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("check-targets")]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,8 @@ import yaml
 
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.engine
+# One xdist worker runs the "refstack" group in order (ci/test runs the suite with -n).
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("refstack")]
 
 COMPOSE_DIR = ROOT / "compose"
 SERVICES = ("backend", "frontend")

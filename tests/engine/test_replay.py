@@ -26,7 +26,8 @@ import yaml
 from tests.conftest import ROOT
 from tests.engine.replay import JobResult, replay, table, workspace_of
 
-pytestmark = pytest.mark.engine
+# One xdist worker runs the "replay" group in order (ci/test runs the suite with -n).
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("replay")]
 
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 ARTIFACTS = ROOT / "artifacts" / "replay"

@@ -18,7 +18,8 @@ from dockwright.engine.tools import find_tool
 from tests.engine.test_build_and_check import invoke, make_repo, remove_images
 from tests.engine.test_scan_engine import fake_aws_key_id, fake_private_key
 
-pytestmark = pytest.mark.engine
+# One xdist worker runs the "scanfix" group in order (ci/test runs the suite with -n).
+pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("scanfix")]
 
 
 class Stack:
