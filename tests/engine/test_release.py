@@ -191,7 +191,8 @@ class TestRelease:
     ) -> None:
         assert release(repo, "--bump", "minor").returncode == 0
         before = registry_blobs(registry)
-        proc = release(repo, "--bump", "patch")
+        # Nothing committed since v0.2.0: a release of the same code must say so.
+        proc = release(repo, "--bump", "patch", "--allow-empty")
         assert proc.returncode == 0, proc.stderr
         assert registry.tags("mini/one") >= {"0.2.1", "0.2", "latest"}
         assert registry.digest("mini/one", "latest") == registry.digest("mini/one", "0.2.1")
@@ -200,6 +201,44 @@ class TestRelease:
         new = {k: v for k, v in registry_blobs(registry).items() if k not in before}
         assert 4 <= len(new) <= 5, new
         assert sum(new.values()) < 20_000, new
+
+    def test_changelog_lists_the_commits_and_a_release_of_nothing_new_is_refused(
+        self, repo: Path, registry: Registry
+    ) -> None:
+        def commit(message: str) -> str:
+            (repo / "notes.txt").write_text(message)
+            git(repo, "add", "notes.txt")
+            git(repo, "commit", "-qm", message)
+            return git(repo, "rev-parse", "--short=7", "HEAD")
+
+        feat = commit("feat(api): add the search endpoint")
+        fix = commit("fix: keep the session on reload")
+        chore = commit("chore: tidy the fixture")
+        dry = release(repo, "--bump", "minor", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert "changelog: 5 commit(s) in the history" in dry.stderr
+        assert release(repo, "--bump", "minor").returncode == 0
+        changelog = (repo / "CHANGELOG.md").read_text()
+        section = changelog[changelog.index("## [0.2.0]") :]
+        assert section.index("### Added") < section.index("- The first feature.")
+        assert f"- **api:** add the search endpoint ({feat})" in section
+        assert section.index("### Added") < section.index("add the search endpoint")
+        assert section.index("### Fixed") < section.index(f"- keep the session on reload ({fix})")
+        assert section.index("### Maintenance") < section.index(f"- tidy the fixture ({chore})")
+        assert "Release 0.2.0" not in section
+
+        refused = release(repo, "--bump", "patch")
+        assert refused.returncode == 9
+        assert "nothing was committed since v0.2.0" in refused.stderr
+        assert "--allow-empty" in refused.stderr
+        assert "0.2.1" not in registry.tags("mini/one")
+        assert (repo / "VERSION").read_text().strip() == "0.2.0"
+
+        fixed = commit("fix: the search endpoint pages")
+        assert release(repo, "--bump", "patch").returncode == 0
+        changelog = (repo / "CHANGELOG.md").read_text()
+        newest = changelog[changelog.index("## [0.2.1]") : changelog.index("## [0.2.0]")]
+        assert newest.count("\n- ") == 1 and f"- the search endpoint pages ({fixed})" in newest
 
     def test_patch_of_older_minor_does_not_move_latest_or_major(
         self, repo: Path, registry: Registry

@@ -213,3 +213,22 @@ class TestReleaseChangelogRefusals:
         with pytest.raises(ConfigError) as info:
             release_changelog(text, version, DATE)
         assert str(info.value) == message
+
+
+def test_generated_notes_are_merged_into_the_section() -> None:
+    text = "# Changelog\n\n## [Unreleased]\n\n### Added\n- By hand.\n\n## [0.1.0] - 2025-01-01\n"
+    out = release_changelog(
+        text, "0.2.0", DATE, generated={"Added": ["- by commit (abc1234)"], "Fixed": ["- f (1)"]}
+    )
+    assert out == (
+        "# Changelog\n\n## [Unreleased]\n\n"
+        f"## [0.2.0] - {DATE.isoformat()}\n\n"
+        "### Added\n\n- By hand.\n- by commit (abc1234)\n\n### Fixed\n\n- f (1)\n\n"
+        "## [0.1.0] - 2025-01-01\n"
+    )
+
+
+def test_generated_notes_fill_an_empty_unreleased_section() -> None:
+    text = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2025-01-01\n"
+    out = release_changelog(text, "0.1.1", DATE, generated={"Fixed": ["- f (abc1234)"]})
+    assert f"## [0.1.1] - {DATE.isoformat()}\n\n### Fixed\n\n- f (abc1234)\n" in out

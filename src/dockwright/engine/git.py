@@ -97,6 +97,33 @@ def version_tags(root: Path) -> list[str]:
     return [t for t in out.splitlines() if t]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Commit:
+    sha: str
+    subject: str
+    body: str = ""
+
+
+def last_version_tag(root: Path) -> str | None:
+    """The nearest `vX.Y.Z` tag reachable from HEAD (what the last release tagged)."""
+    out = _git(root, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", check=False)
+    return out or None
+
+
+def commits_since(root: Path, tag: str | None) -> list[Commit]:
+    """Commits after `tag` up to HEAD (all of them without a tag), oldest first,
+    merge commits left out."""
+    span = f"{tag}..HEAD" if tag else "HEAD"
+    out = _git(root, "log", "--no-merges", "--reverse", "--format=%H%x1f%s%x1f%b%x1e", span)
+    commits = []
+    for record in out.split("\x1e"):
+        fields = record.strip("\n").split("\x1f")
+        if len(fields) == 3 and fields[0].strip():
+            sha, subject, body = fields
+            commits.append(Commit(sha=sha.strip(), subject=subject.strip(), body=body.strip()))
+    return commits
+
+
 def git_dir(root: Path) -> Path:
     """The repository's git folder (`.git`, or elsewhere for a worktree)."""
     return (root / _git(root, "rev-parse", "--git-dir")).resolve()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dockwright.build.plan import BuildPlan
 from dockwright.build.run import BuildResult
@@ -23,6 +23,7 @@ from dockwright.flows.scan import ScanPlan, make_plan, resolve
 from dockwright.registry.publish import Publisher, push_attempts
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
+from dockwright.release.notes import grouped, note_of
 from dockwright.release.tags import Flavor
 from dockwright.release.versions import next_version
 from dockwright.repo import project as repo
@@ -38,6 +39,7 @@ class Request:
     dry_run: bool = False
     no_push: bool = False
     allow_dirty: bool = False
+    allow_empty: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,32 +58,46 @@ class Show:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What the checks before the release found: the versions and the commit."""
+    """What the checks before the release found: the versions, the commit, and the
+    notes of the commits since the last release tag (heading -> lines)."""
 
     current: str
     version: str
     state: git.GitState
+    since: str | None = None
+    commits: int = 0
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def check_inputs(project: Project, request: Request, today: dt.date) -> Inputs:
     """Every input, checked before the engine or the network is touched: VERSION,
     the bump, the registry settings, the push attempts, the work tree and branch,
-    that the version is new to CHANGELOG and git, and the .env."""
+    that the version is new to CHANGELOG and git, that something was committed since
+    the last release (unless `allow_empty`), and the .env."""
     rel.check_version_file(project.root, project.path(project.settings.version_file))
     current = repo.read_version(project)
     version = str(next_version(current, request.bump, request.pre))
     registry_settings(project, request.registry)
     push_attempts(os.environ)
     state = preconditions(project, request.allow_dirty)
+    since = git.last_version_tag(project.root)
+    commits = git.commits_since(project.root, since)
+    notes = grouped(n for c in commits if (n := note_of(c.subject, c.body, c.sha)))
     rel.check_finalize(
         version,
         root=project.root,
         version_file=project.path(project.settings.version_file),
         changelog=project.path(project.settings.changelog),
         today=today,
+        notes=notes,
     )
+    if since and not commits and not request.allow_empty:
+        raise ReleaseError(
+            f"nothing was committed since {since}: {version} would release the same code; "
+            "commit a change, or pass --allow-empty (new base images, say)"
+        )
     check_env(project)
-    return Inputs(current, version, state)
+    return Inputs(current, version, state, since, len(commits), notes)
 
 
 def release(project: Project, request: Request, show: Show, today: dt.date) -> rel.ReleasePlan:
@@ -99,11 +115,20 @@ def release(project: Project, request: Request, show: Show, today: dt.date) -> r
             plan = plan_release(project, request, inputs, registry, pub)
             show.step("plan")
             show.plan(plan)
+            show.say(_notes_line(inputs))
             if not request.dry_run:
                 _run(project, request, show, plan, pub, inputs, today)
             return plan
     finally:
         release_lock.release()
+
+
+def _notes_line(inputs: Inputs) -> str:
+    since = f"since {inputs.since}" if inputs.since else "in the history (no release tag yet)"
+    if not inputs.commits:
+        return f"changelog: no commit {since} (--allow-empty)"
+    counts = ", ".join(f"{name} {len(lines)}" for name, lines in inputs.notes.items())
+    return f"changelog: {inputs.commits} commit(s) {since}: {counts or 'only release commits'}"
 
 
 def plan_release(
@@ -166,6 +191,7 @@ def _run(
             changelog=project.path(project.settings.changelog),
             source=inputs.state.source,
             today=today,
+            notes=inputs.notes,
         ),
         rerun=rerun_command(request),
         build=rebuild,
@@ -215,6 +241,8 @@ def rerun_command(request: Request) -> str:
         words += ["--registry", request.registry]
     if request.allow_dirty:
         words.append("--allow-dirty")
+    if request.allow_empty:
+        words.append("--allow-empty")
     return " ".join(words)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 import semver
 
 from dockwright.errors import ConfigError
+from dockwright.release.notes import merge
 from dockwright.release.versions import parse_version
 
 _UNRELEASED_HEADING_RE = re.compile(r"##\s+\[unreleased\]\s*", re.IGNORECASE)
@@ -71,6 +73,7 @@ def release_changelog(
     compare_url_base: str | None = None,
     allow_empty: bool = False,
     filename: str = "CHANGELOG.md",
+    generated: Mapping[str, list[str]] | None = None,
 ) -> str:
     """Move the Unreleased section's entries under ``## [VERSION] - DATE``.
 
@@ -80,6 +83,9 @@ def release_changelog(
     links: ``[Unreleased]`` compares ``vVERSION...HEAD`` and ``[VERSION]``
     compares with the previous release, or points at ``/releases/tag/vVERSION``
     for the first one. Without a base the links are left untouched.
+
+    `generated` (heading -> lines, `release.notes.grouped`) is merged into the
+    hand-written entries (`release.notes.merge`).
 
     Raises ConfigError when there is no Unreleased heading, when `version`
     already has a section, or when Unreleased is empty (unless `allow_empty`).
@@ -101,6 +107,8 @@ def release_changelog(
     if label in released:
         raise ConfigError(f"{filename}: already has a section for {label}; bump the version")
     entries = _trim_blank(body[heading + 1 : end])
+    if generated:
+        entries = merge(entries, dict(generated))
     if not entries and not allow_empty:
         raise ConfigError(
             f"{filename}: the Unreleased section is empty; describe the changes in {label} first"

@@ -23,7 +23,7 @@ every image is already published, nothing is built again.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -173,7 +173,13 @@ def check_version_file(root: Path, version_file: Path) -> None:
 
 
 def check_finalize(
-    version: str, *, root: Path, version_file: Path, changelog: Path, today: date
+    version: str,
+    *,
+    root: Path,
+    version_file: Path,
+    changelog: Path,
+    today: date,
+    notes: Mapping[str, list[str]] | None = None,
 ) -> None:
     """Everything `finalize` needs, checked before any image is pushed."""
     check_version_file(root, version_file)
@@ -186,6 +192,7 @@ def check_finalize(
             today,
             allow_empty=True,
             filename=changelog.name,
+            generated=notes,
         )
     if problem := git.identity_problem(root):
         raise ConfigError(
@@ -197,7 +204,14 @@ def check_finalize(
 
 
 def finalize(
-    plan: ReleasePlan, *, root: Path, version_file: Path, changelog: Path, source: str, today: date
+    plan: ReleasePlan,
+    *,
+    root: Path,
+    version_file: Path,
+    changelog: Path,
+    source: str,
+    today: date,
+    notes: Mapping[str, list[str]] | None = None,
 ) -> None:
     """Write VERSION and CHANGELOG.md, commit and tag them together; on failure restore
     both files and undo the commit, so the tree is as it was."""
@@ -214,8 +228,9 @@ def finalize(
                     today,
                     compare_url_base=compare_base(source),
                     # A release with no listed change (a rebuild on new base images,
-                    # say) still gets its section.
+                    # say, released with --allow-empty) still gets its section.
                     allow_empty=True,
+                    generated=notes,
                 ),
                 encoding="utf-8",
             )

@@ -142,6 +142,7 @@ def _show_plan(plan: ReleasePlan) -> None:
         "dry_run": "print the release plan (version, every tag) and stop",
         "no_push": "build, check and tag locally; push nothing",
         "allow_dirty": "release from a dirty tree or another branch (for trials)",
+        "allow_empty": "release although nothing was committed since the last release tag",
     }
 )
 @guarded
@@ -153,6 +154,7 @@ def release(
     dry_run: bool = False,
     no_push: bool = False,
     allow_dirty: bool = False,
+    allow_empty: bool = False,
 ) -> None:
     """Bump VERSION, build, gate, push (immutable then floating tags), changelog, git tag."""
     from dockwright.config import load_project
@@ -170,6 +172,7 @@ def release(
         dry_run=dry_run,
         no_push=no_push,
         allow_dirty=allow_dirty,
+        allow_empty=allow_empty,
     )
     # The step numbers of the transaction: "floating" is step 5 of 6 when pushing.
     numbers = {"preconditions": 1, "plan": 2, "build": 3, "gates": 3, "push": 4}
