@@ -30,8 +30,7 @@ from tests.conftest import ROOT
 from tests.engine.conftest import Installed, free_port
 from tests.engine.test_build_and_check import image_tags, remove_images
 
-# One xdist worker runs the "adopt" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("adopt")]
+pytestmark = pytest.mark.engine
 FIXTURES = ROOT / "tests" / "fixtures" / "adopt"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
 

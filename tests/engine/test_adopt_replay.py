@@ -50,8 +50,7 @@ from tests.engine.test_adopt import (
 from tests.engine.test_build_and_check import image_tags, remove_images
 from tests.engine.test_replay import ARTIFACTS, RUNNER_ENV, record
 
-# One xdist worker runs the "adopt" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("adopt")]
+pytestmark = pytest.mark.engine
 WORKFLOW = Path(".github") / "workflows" / "dockwright.yml"
 JOBS = ("build", "smoke", "scan", "release")
 

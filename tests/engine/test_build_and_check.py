@@ -16,8 +16,7 @@ from python_on_whales import docker
 
 from tests.conftest import ROOT
 
-# One xdist worker runs the "mini" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("mini")]
+pytestmark = pytest.mark.engine
 FIXTURES = ROOT / "tests" / "fixtures" / "stacks"
 SECRET = "tok-3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e"
 

@@ -14,8 +14,7 @@ import pytest
 
 from tests.engine.test_build_and_check import invoke, make_repo, remove_images
 
-# One xdist worker runs the "check-targets" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("check-targets")]
+pytestmark = pytest.mark.engine
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,8 +27,7 @@ import yaml
 
 from tests.conftest import ROOT
 
-# One xdist worker runs the "refstack" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("refstack")]
+pytestmark = pytest.mark.engine
 
 COMPOSE_DIR = ROOT / "compose"
 SERVICES = ("backend", "frontend")

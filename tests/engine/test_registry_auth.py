@@ -39,8 +39,7 @@ from tests.engine.registries import (
 from tests.engine.test_build_and_check import invoke, remove_images
 from tests.engine.test_release import Registry, git, registry, release_repo
 
-# One xdist worker runs the "mini" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("mini")]
+pytestmark = pytest.mark.engine
 
 USER = "ci"
 TOKEN = "s3cr3t-registry-token-77"

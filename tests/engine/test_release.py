@@ -24,8 +24,7 @@ from tests.engine.conftest import free_port
 from tests.engine.test_build_and_check import invoke, make_repo, remove_images
 from tests.engine.test_scan_engine import fake_aws_key_id
 
-# One xdist worker runs the "mini" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("mini")]
+pytestmark = pytest.mark.engine
 
 CHANGELOG = """# Changelog
 

@@ -31,8 +31,7 @@ from tests.engine.test_release import (  # `registry` is a fixture used by name
 
 __all__ = ["registry"]
 
-# One xdist worker runs the "mini" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("mini")]
+pytestmark = pytest.mark.engine
 
 # A `reference-transaction` hook that refuses to create any tag: the commit lands,
 # then `git tag` fails, as with a ref lock held by another process.
@@ -188,8 +187,6 @@ class TestFinishAfterFailure:
             for tag in ("0.2.0", "0.2", "0", "latest"):
                 assert registry.digest(f"mini/{service}", tag) == digest
 
-    # It prunes the whole engine's BuildKit cache: never beside another test.
-    @pytest.mark.serial
     @pytest.mark.parametrize("record", ["kept", "lost"])
     def test_rerun_after_the_build_cache_was_wiped_reuses_the_published_images(
         self, tmp_path: Path, registry: Registry, cleanup: None, record: str

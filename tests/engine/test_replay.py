@@ -26,8 +26,7 @@ import yaml
 from tests.conftest import ROOT
 from tests.engine.replay import JobResult, replay, table, workspace_of
 
-# One xdist worker runs the "replay" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("replay")]
+pytestmark = pytest.mark.engine
 
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 ARTIFACTS = ROOT / "artifacts" / "replay"

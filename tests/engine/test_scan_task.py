@@ -18,8 +18,7 @@ from dockwright.engine.tools import find_tool
 from tests.engine.test_build_and_check import invoke, make_repo, remove_images
 from tests.engine.test_scan_engine import fake_aws_key_id, fake_private_key
 
-# One xdist worker runs the "scanfix" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("scanfix")]
+pytestmark = pytest.mark.engine
 
 
 class Stack:

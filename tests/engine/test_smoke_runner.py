@@ -17,8 +17,7 @@ from dockwright.smoke.runner import SmokeOptions, run_smoke
 from dockwright.smoke.settings import BrowserStep
 from tests.conftest import ROOT
 
-# One xdist worker runs the "replay" group in order (ci/test runs the suite with -n).
-pytestmark = [pytest.mark.engine, pytest.mark.xdist_group("replay")]
+pytestmark = pytest.mark.engine
 
 
 def test_failing_browser_step_fails_the_run_saves_the_page_and_takes_the_stack_down(
