@@ -114,10 +114,11 @@ def commits_since(root: Path, tag: str | None) -> list[Commit]:
     """Commits after `tag` up to HEAD (all of them without a tag), oldest first,
     merge commits left out."""
     span = f"{tag}..HEAD" if tag else "HEAD"
-    out = _git(root, "log", "--no-merges", "--reverse", "--format=%H%x1f%s%x1f%b%x1e", span)
+    # \x01/\x02 as separators: git's usual \x1e/\x1f count as whitespace for str.strip.
+    out = _git(root, "log", "--no-merges", "--reverse", "--format=%H%x01%s%x01%b%x02", span)
     commits = []
-    for record in out.split("\x1e"):
-        fields = record.strip("\n").split("\x1f")
+    for record in out.split("\x02"):
+        fields = record.strip("\n").split("\x01")
         if len(fields) == 3 and fields[0].strip():
             sha, subject, body = fields
             commits.append(Commit(sha=sha.strip(), subject=subject.strip(), body=body.strip()))
