@@ -9,6 +9,7 @@ from dockwright.tasks.check import check
 from dockwright.tasks.env import ns as env_ns
 from dockwright.tasks.init import init
 from dockwright.tasks.release import push, registry_ns, release, tags, version
+from dockwright.tasks.sbom import sbom
 from dockwright.tasks.scan import scan
 from dockwright.tasks.smoke import smoke
 from dockwright.tasks.stack import config, down, logs, ps, up
@@ -18,6 +19,7 @@ ns.add_task(init)
 ns.add_task(build)
 ns.add_task(check)
 ns.add_task(scan)
+ns.add_task(sbom)
 for _task in (version, tags, push, release):
     ns.add_task(_task)
 ns.add_collection(registry_ns)
