@@ -43,6 +43,30 @@ def ca_bundle() -> Path:
     raise AssertionError("no CA bundle on this host: set SSL_CERT_FILE")
 
 
+def committed_repo(root: Path, files: dict[str, str]) -> Path:
+    """A new git repository at `root` holding `files`, the 3-line tasks.py, one commit."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    shutil.copy(ROOT / "tasks.py", root / "tasks.py")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "fixture"], cwd=root, check=True)
+    return root
+
+
+def remove_repository(repository: str) -> None:
+    """Every tag of an image repository (`dwx-1234/app`) the test built."""
+    tags = subprocess.run(
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repository],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    if tags:
+        subprocess.run(["docker", "image", "rm", "-f", *tags], capture_output=True)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Installed:
     """dockwright installed from its wheel into a clean venv."""

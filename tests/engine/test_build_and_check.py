@@ -15,6 +15,7 @@ import pytest
 from python_on_whales import docker
 
 from tests.conftest import ROOT
+from tests.engine.conftest import committed_repo
 
 pytestmark = pytest.mark.engine
 FIXTURES = ROOT / "tests" / "fixtures" / "stacks"
@@ -25,12 +26,7 @@ def make_repo(tmp: Path, fixture: str) -> Path:
     """A throwaway git repository holding a fixture stack and the 3-line tasks.py."""
     repo = tmp / fixture
     shutil.copytree(FIXTURES / fixture, repo)
-    shutil.copy(ROOT / "tasks.py", repo / "tasks.py")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", "fixture"], cwd=repo, check=True)
-    return repo
+    return committed_repo(repo, {})
 
 
 def invoke(

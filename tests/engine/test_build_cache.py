@@ -21,7 +21,7 @@ import pytest
 from dockwright.config import load_project
 from dockwright.engine import cli
 from dockwright.flows.build import builder_driver
-from tests.conftest import ROOT
+from tests.engine.conftest import committed_repo, remove_repository
 
 pytestmark = pytest.mark.engine
 SECRET = "tok-9c1e7a3f5b8d2e4a6f0c"
@@ -87,33 +87,23 @@ def wrapper(folder: Path, log: Path) -> Path:
 
 @pytest.fixture
 def repo(tmp_path: Path, unique: str) -> Iterator[Repo]:
-    root = tmp_path / "repo"
-    root.mkdir()
     image = f"dwcache-{unique}/app"
-    (root / "compose.yaml").write_text(COMPOSE.format(image=image))
-    (root / "Dockerfile").write_text(DOCKERFILE)
-    (root / ".env").write_text(f"GREETING=hello\nAPI_TOKEN={SECRET}\n")
-    (root / "VERSION").write_text("0.1.0\n")
-    (root / "dockwright.toml").write_text(
-        f'project = "dwcache-{unique}"\ncompose_files = ["compose.yaml"]\n'
+    root = committed_repo(
+        tmp_path / "repo",
+        {
+            "compose.yaml": COMPOSE.format(image=image),
+            "Dockerfile": DOCKERFILE,
+            ".env": f"GREETING=hello\nAPI_TOKEN={SECRET}\n",
+            "VERSION": "0.1.0\n",
+            "dockwright.toml": f'project = "dwcache-{unique}"\ncompose_files = ["compose.yaml"]\n',
+        },
     )
-    shutil.copy(ROOT / "tasks.py", root / "tasks.py")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "fixture"], cwd=root, check=True)
     log = tmp_path / "docker.log"
     script = wrapper(tmp_path / "bin", log)
     env = {**os.environ, "PATH": f"{script.parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("DOCKWRIGHT_CACHE", None)
     yield Repo(root, image, log, env)
-    listed = subprocess.run(
-        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", image],
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    if listed:
-        subprocess.run(["docker", "image", "rm", "-f", *listed], capture_output=True)
+    remove_repository(image)
 
 
 def test_each_input_change_is_seen_and_a_warm_build_asks_nothing_twice(repo: Repo) -> None:

@@ -4,16 +4,13 @@ build/sbom/<service>.cdx.json, with a package the test planted in the image."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.engine.conftest import committed_repo, remove_repository
+from tests.engine.test_build_and_check import invoke
 
 pytestmark = pytest.mark.engine
 
@@ -28,41 +25,19 @@ USER 1001
 """
 
 
-def invoke(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=600,
-    )
-
-
 @pytest.fixture
 def repo(tmp_path: Path, unique: str) -> Iterator[Path]:
-    root = tmp_path / "repo"
-    root.mkdir()
     image = f"dwsbom-{unique}/app"
-    (root / "compose.yaml").write_text(f"services:\n  app:\n    image: {image}\n    build: .\n")
-    (root / "Dockerfile").write_text(DOCKERFILE)
-    (root / "VERSION").write_text("0.1.0\n")
-    (root / "dockwright.toml").write_text(
-        f'project = "dwsbom-{unique}"\ncompose_files = ["compose.yaml"]\n'
+    yield committed_repo(
+        tmp_path / "repo",
+        {
+            "compose.yaml": f"services:\n  app:\n    image: {image}\n    build: .\n",
+            "Dockerfile": DOCKERFILE,
+            "VERSION": "0.1.0\n",
+            "dockwright.toml": f'project = "dwsbom-{unique}"\ncompose_files = ["compose.yaml"]\n',
+        },
     )
-    shutil.copy(ROOT / "tasks.py", root / "tasks.py")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "fixture"], cwd=root, check=True)
-    yield root
-    tags = subprocess.run(
-        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", image],
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    if tags:
-        subprocess.run(["docker", "image", "rm", "-f", *tags], capture_output=True)
+    remove_repository(image)
 
 
 def test_sbom_lists_the_planted_package_offline(repo: Path) -> None:
@@ -71,6 +46,7 @@ def test_sbom_lists_the_planted_package_offline(repo: Path) -> None:
     assert "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
     assert missing.stderr.startswith("error: ")
+    assert not (repo / "build" / "sbom").exists(), "a failed run left its folder behind"
 
     built = invoke(repo, "build", "--all", "--no-check")
     assert built.returncode == 0, built.stderr

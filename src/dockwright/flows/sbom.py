@@ -66,14 +66,19 @@ def make_plan(project: Project, names: list[str], *, target: str) -> SbomPlan:
 
 def write(plan: SbomPlan, on_done: Callable[[Written], None] = lambda _w: None) -> list[Written]:
     """Each image's SBOM, written and read back; ScannerUnavailableError with trivy's
-    own last line when it cannot (no such image, say)."""
+    own last line when it cannot (no such image, say), leaving no partial file and no
+    folder it made."""
+    made = not plan.folder.exists()
     plan.folder.mkdir(parents=True, exist_ok=True)
-    done = []
+    done: list[Written] = []
     for service, image in plan.images:
         path = plan.path(service)
         argv = sbom.command(plan.trivy, image, str(path), cache_dir=plan.cache_dir)
         proc = run_scanner(argv, timeout=plan.timeout, what=f"the SBOM of {image}")
         if proc.returncode != 0 or not path.is_file():
+            path.unlink(missing_ok=True)
+            if made and not done and not any(plan.folder.iterdir()):
+                plan.folder.rmdir()
             raise ScannerUnavailableError(
                 f"trivy could not list the packages of {image}: "
                 f"{trivy.fatal_line(proc.stderr) or f'exit code {proc.returncode}'}"
