@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import semver
 
 from dockwright.errors import ConfigError
-from dockwright.release.notes import merge
+from dockwright.release.notes import merge, trim_blank
 from dockwright.release.versions import parse_version
 
 _UNRELEASED_HEADING_RE = re.compile(r"##\s+\[unreleased\]\s*", re.IGNORECASE)
@@ -33,15 +33,6 @@ def _link_block_start(lines: list[str]) -> int:
         elif line.strip():
             break
     return start
-
-
-def _trim_blank(lines: list[str]) -> list[str]:
-    begin, end = 0, len(lines)
-    while begin < end and not lines[begin].strip():
-        begin += 1
-    while end > begin and not lines[end - 1].strip():
-        end -= 1
-    return lines[begin:end]
 
 
 def _infer_base(links: list[tuple[str, str]]) -> str | None:
@@ -106,7 +97,7 @@ def release_changelog(
     released = [m[1] for line in body if (m := _RELEASE_HEADING_RE.match(line))]
     if label in released:
         raise ConfigError(f"{filename}: already has a section for {label}; bump the version")
-    entries = _trim_blank(body[heading + 1 : end])
+    entries = trim_blank(body[heading + 1 : end])
     if generated:
         entries = merge(entries, dict(generated))
     if not entries and not allow_empty:
@@ -125,7 +116,7 @@ def release_changelog(
     new_section = [f"## [{label}] - {date.isoformat()}"]
     if entries:
         new_section += ["", *entries]
-    rest = _trim_blank(body[end:])
+    rest = trim_blank(body[end:])
     out = [*body[: heading + 1], "", *new_section]
     if rest:
         out += ["", *rest]

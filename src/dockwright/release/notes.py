@@ -119,9 +119,9 @@ def merge(written: list[str], generated: dict[str, list[str]]) -> list[str]:
             while existing and not existing[-1].strip():
                 existing.pop()
             existing.extend(new)
-    out = _trim(preamble)
+    out = trim_blank(preamble)
     for name, lines in sections.items():
-        body = _trim(lines)
+        body = trim_blank(lines)
         if body:
             out += ["", f"### {name}", "", *body] if out else [f"### {name}", "", *body]
     return out
@@ -134,7 +134,8 @@ def _text_of(line: str) -> str:
     return re.sub(r" \([0-9a-f]{7}\)$", "", text)
 
 
-def _trim(lines: list[str]) -> list[str]:
+def trim_blank(lines: list[str]) -> list[str]:
+    """`lines` without the blank lines at either end."""
     begin, end = 0, len(lines)
     while begin < end and not lines[begin].strip():
         begin += 1
