@@ -12,6 +12,7 @@ from dockwright.config import Project
 from dockwright.engine.scanners import run_scanner
 from dockwright.errors import ScannerUnavailableError
 from dockwright.flows.check import image_for
+from dockwright.flows.scan import scan_settings
 from dockwright.repo import project as repo
 from dockwright.repo.compose import select
 from dockwright.scan import runner, sbom, trivy
@@ -47,12 +48,9 @@ class Written:
 
 def make_plan(project: Project, names: list[str], *, target: str) -> SbomPlan:
     """The built image of each named (or every buildable) service, and the trivy to run."""
-    s = project.settings.scan
+    raw = scan_settings(project, scanner="trivy", fail_on="")
     settings = runner.ScannerSettings(
-        scanner="trivy",
-        trivy=str(project.root / Path(s.trivy).expanduser()) if s.trivy else None,
-        cache_dir=str(project.root / Path(s.cache_dir).expanduser()) if s.cache_dir else None,
-        timeout=s.timeout,
+        scanner="trivy", trivy=raw["trivy"], cache_dir=raw["cache_dir"], timeout=raw["timeout"]
     )
     services = select(repo.load_services(project), names, buildable=True)
     return SbomPlan(
