@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bcrypt
@@ -107,6 +108,9 @@ def release_repo(tmp: Path, reg: Registry, extra: str = "") -> Path:
     repo = make_repo(tmp, "mini")
     (repo / "VERSION").write_text("0.1.0\n")
     (repo / "CHANGELOG.md").write_text(CHANGELOG)
+    # The files a release commit writes stay out of the images (the context is the
+    # root): a release of unchanged code may then re-tag the last one's images.
+    (repo / ".dockerignore").write_text(".git\nVERSION\nCHANGELOG.md\n")
     (repo / "dockwright.toml").write_text(
         'project = "mini"\ncompose_files = ["compose.yaml"]\nregistry = "test"\n'
         f'[registries.test]\nurl = "{reg.url}"\ninsecure = true\n{extra}'
@@ -185,18 +189,42 @@ class TestRelease:
         assert git(repo, "log", "-1", "--format=%s") == "Release 0.2.0"
         assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
 
-    def test_rerelease_of_unchanged_images_pushes_no_layer(
+    def test_rerelease_of_unchanged_code_retags_and_uploads_no_blob(
         self, repo: Path, registry: Registry
     ) -> None:
         assert release(repo, "--bump", "minor").returncode == 0
+        released = registry.digest("mini/one", "0.2.0")
         before = registry_blobs(registry)
-        # Nothing committed since v0.2.0: a release of the same code must say so.
+        since = log_clock()
+        # Nothing committed since v0.2.0 but VERSION and CHANGELOG.md (the release
+        # commit): 0.2.1 is the same code, so it re-tags 0.2.0's verified images.
         proc = release(repo, "--bump", "patch", "--allow-empty")
         assert proc.returncode == 0, proc.stderr
-        assert registry.tags("mini/one") >= {"0.2.1", "0.2", "latest"}
-        assert registry.digest("mini/one", "latest") == registry.digest("mini/one", "0.2.1")
-        # Only the version differs: per image a new config and manifest, plus service
-        # one's tiny layer that echoes $VERSION; no base layer is uploaded again.
+        assert "re-tagging the images of 0.2.0" in proc.stderr, proc.stderr
+        head = git(repo, "rev-parse", "HEAD~1")  # the commit 0.2.1 released
+        for path in ("mini/one", "mini/two"):
+            digest = registry.digest(path, "0.2.0")
+            assert registry.tags(path) >= {"0.2.1", "0.2", "latest", f"sha-{head[:7]}"}
+            for tag in ("0.2.1", "0.2", "latest", f"sha-{head[:7]}"):
+                assert registry.digest(path, tag) == digest, (path, tag)
+        assert registry.digest("mini/one", "0.2.1") == released
+        assert not docker.image.exists(f"{registry.url}/mini/one:0.2.1")  # nothing built
+        assert registry_blobs(registry) == before  # no blob stored, not even a config
+        writes = registry_writes(registry, since)
+        assert not [w for w in writes if "/blobs/" in w], writes
+        assert "PUT /v2/mini/one/manifests/0.2.1" in writes, writes
+        assert (repo / "VERSION").read_text().strip() == "0.2.1"
+        record = json.loads((repo / ".git/dockwright/releases/0.2.1.json").read_text())
+        assert record["promoted_from"] == "0.2.0" and record["gates"], record
+
+        # --rebuild builds and gates again: only the version differs, so per image
+        # a new config and manifest, plus service one's tiny layer that echoes
+        # $VERSION; no base layer is uploaded again.
+        before = registry_blobs(registry)
+        proc = release(repo, "--bump", "patch", "--allow-empty", "--rebuild")
+        assert proc.returncode == 0, proc.stderr
+        assert "re-tagging" not in proc.stderr
+        assert registry.digest("mini/one", "0.2.2") != released
         new = {k: v for k, v in registry_blobs(registry).items() if k not in before}
         assert 4 <= len(new) <= 5, new
         assert sum(new.values()) < 20_000, new
@@ -333,6 +361,19 @@ class TestReleaseFaults:
         assert again.returncode == 0, again.stderr
         assert registry.tags("mini/two") >= {"0.2.0", "0.2", "0", "latest"}
         assert (repo / "VERSION").read_text().strip() == "0.2.0"
+
+
+def log_clock() -> datetime:
+    """Now, for `registry_writes`: the engine runs on this host and stamps each log
+    line with the same clock."""
+    return datetime.now(UTC)
+
+
+def registry_writes(reg: Registry, since: datetime) -> list[str]:
+    """`METHOD /path` of every write request the registry logged since `since`,
+    from its own access log."""
+    logs = docker.container.logs(reg.container, since=since)
+    return re.findall(r'"((?:PUT|POST|PATCH|DELETE) /v2/[^ "]+)', logs)
 
 
 def registry_blobs(reg: Registry) -> dict[str, int]:

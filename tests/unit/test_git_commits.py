@@ -44,3 +44,17 @@ def test_no_version_tag(tmp_path: Path) -> None:
     subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
     commit(tmp_path, "only", tag="not-a-version")
     assert git.last_version_tag(tmp_path) is None
+
+
+def test_changed_paths_between_commits_and_an_unknown_commit(tmp_path: Path) -> None:
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    commit(tmp_path, "first")
+    first = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert git.changed_paths(tmp_path, first) == []
+    (tmp_path / "VERSION").write_text("0.2.0\n")
+    subprocess.run([*GIT, "add", "VERSION"], cwd=tmp_path, check=True)
+    commit(tmp_path, "second")  # also rewrites file.txt
+    assert git.changed_paths(tmp_path, first) == ["VERSION", "file.txt"]
+    assert git.changed_paths(tmp_path, "f" * 40) is None

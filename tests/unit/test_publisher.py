@@ -134,6 +134,20 @@ class TestPushImmutable:
         pub.push_immutable(ITEM, image_id=IMAGE, adopt=lambda blob: bool(seen.append(blob)) or True)
         assert seen and events[0].endswith("was published by an earlier attempt; reusing it")
 
+    def test_a_known_digest_is_tagged_by_manifest_copies_without_a_push(
+        self, pushes: list[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # An earlier release's verified image (release.promote): no push, no local image.
+        api = FakeApi()
+        monkeypatch.setattr(publish.engine, "push", fake_push(api, pushes))
+        pub, events = publisher(api)
+        done = pub.push_immutable(ITEM, image_id="", known=OTHER)
+        assert pushes == []
+        assert api.puts == ["1.5.0", "sha-0123abc"]
+        assert api.tags["1.5.0"][0] == OTHER and api.tags["sha-0123abc"][0] == OTHER
+        assert (done.digest, done.pushed) == (OTHER, ("1.5.0", "sha-0123abc"))
+        assert f"tagged ghcr.io/acme/shop-api:1.5.0 {OTHER[:19]}" in events
+
     def test_pushes_are_retried_up_to_the_attempts(
         self, pushes: list[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:

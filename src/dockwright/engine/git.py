@@ -125,6 +125,15 @@ def commits_since(root: Path, tag: str | None) -> list[Commit]:
     return commits
 
 
+def changed_paths(root: Path, old: str, new: str = "HEAD") -> list[str] | None:
+    """The paths that differ between two commits (renames as two paths); None when
+    `old` is not a commit of this repository (a record from another clone, say)."""
+    if not _git(root, "rev-parse", "--verify", "-q", f"{old}^{{commit}}", check=False):
+        return None
+    out = _git(root, "diff", "--name-only", "--no-renames", old, new)
+    return [line for line in out.splitlines() if line]
+
+
 def git_dir(root: Path) -> Path:
     """The repository's git folder (`.git`, or elsewhere for a worktree)."""
     return (root / _git(root, "rev-parse", "--git-dir")).resolve()

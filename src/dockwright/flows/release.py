@@ -9,6 +9,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dockwright.build.plan import BuildPlan
 from dockwright.build.run import BuildResult
@@ -20,10 +21,12 @@ from dockwright.flows.build import prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.registry import destinations, publisher, registry_settings
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
-from dockwright.registry.publish import Publisher, push_attempts
+from dockwright.registry.publish import Publisher, push_attempts, registry_path
+from dockwright.registry.record import load_records, records_folder
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
 from dockwright.release.notes import grouped, note_of
+from dockwright.release.promote import BuildInput, Promotion, choose, ignore_patterns
 from dockwright.release.tags import Flavor
 from dockwright.release.versions import next_version
 from dockwright.repo import project as repo
@@ -40,6 +43,7 @@ class Request:
     no_push: bool = False
     allow_dirty: bool = False
     allow_empty: bool = False
+    rebuild: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,7 +98,7 @@ def check_inputs(project: Project, request: Request, today: dt.date) -> Inputs:
     if since and not commits and not request.allow_empty:
         raise ReleaseError(
             f"nothing was committed since {since}: {version} would release the same code; "
-            "commit a change, or pass --allow-empty (new base images, say)"
+            "commit a change, or pass --allow-empty (with --rebuild to build on new base images)"
         )
     check_env(project)
     return Inputs(current, version, state, since, len(commits), notes)
@@ -113,11 +117,18 @@ def release(project: Project, request: Request, show: Show, today: dt.date) -> r
             if not request.no_push:
                 pub.preflight()
             plan = plan_release(project, request, inputs, registry, pub)
+            promotion, reason = None, ""
+            if plan.push and not request.rebuild and not inputs.state.dirty:
+                promotion, reason = find_promotion(project, plan, pub)
             show.step("plan")
             show.plan(plan)
             show.say(_notes_line(inputs))
+            if promotion:
+                show.say(promotion.describe())
+            elif reason:
+                show.say(f"building: the images of an earlier release do not apply ({reason})")
             if not request.dry_run:
-                _run(project, request, show, plan, pub, inputs, today)
+                _run(project, request, show, plan, pub, inputs, today, promotion)
             return plan
     finally:
         release_lock.release()
@@ -154,6 +165,69 @@ def plan_release(
     )
 
 
+def find_promotion(
+    project: Project, plan: rel.ReleasePlan, pub: Publisher
+) -> tuple[Promotion | None, str]:
+    """The earlier release whose verified images this release re-tags instead of
+    building (`release.promote`), checked in the registry; else None and why not
+    ("" when there is no earlier release to consider)."""
+    root = project.root
+    records = load_records(records_folder(git.git_dir(root)))
+    if not records:
+        return None, ""
+    files = {project.settings.version_file, project.settings.changelog}
+    build = [
+        source
+        for svc in repo.build_services(project)
+        if svc.build
+        for source in build_inputs(root, svc.build.context, svc.build.dockerfile)
+    ]
+    promotion, reason = choose(
+        records,
+        version=plan.version,
+        registry=plan.registry,
+        repositories=[i.repository for i in plan.images],
+        changed_since=lambda commit: git.changed_paths(root, commit),
+        release_files={_relative(root, project.path(f)) for f in files},
+        build=build,
+    )
+    if promotion is None:
+        return None, reason
+    for image in plan.images:
+        digest = promotion.digests[image.repository]
+        if pub.api.manifest(registry_path(image.repository), digest) is None:
+            return None, f"{image.repository}@{digest[:19]} is gone from the registry"
+    return promotion, ""
+
+
+def build_inputs(root: Path, context: Path, dockerfile: Path) -> list[BuildInput]:
+    """What one image's build reads: its Dockerfile, and its context less what the
+    context's ignore file (`<Dockerfile>.dockerignore`, else `.dockerignore`) leaves out."""
+    context = context if context.is_absolute() else root / context
+    dockerfile = dockerfile if dockerfile.is_absolute() else context / dockerfile
+    ignore: tuple[str, ...] = ()
+    for candidate in (
+        dockerfile.with_name(dockerfile.name + ".dockerignore"),
+        context / ".dockerignore",
+    ):
+        if candidate.is_file():
+            ignore = ignore_patterns(candidate.read_text(encoding="utf-8"))
+            break
+    return [
+        BuildInput(_relative(root, dockerfile)),
+        BuildInput(_relative(root, context), ignore),
+    ]
+
+
+def _relative(root: Path, path: Path) -> str:
+    """`path` relative to the repository, `/`-separated (`.` for the root itself)."""
+    full = path if path.is_absolute() else root / path
+    try:
+        return full.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return full.as_posix()
+
+
 def _run(
     project: Project,
     request: Request,
@@ -162,9 +236,10 @@ def _run(
     pub: Publisher,
     inputs: Inputs,
     today: dt.date,
+    promotion: Promotion | None = None,
 ) -> None:
     """The transaction. A rerun of a release that pushed every image finishes it
-    without rebuilding."""
+    without rebuilding; so does a release of code an earlier release published."""
     attempt = ReleaseAttempt(plan, pub, git_dir=git.git_dir(project.root), on_event=show.say)
     resumed = attempt.resume() if plan.push else {}
     rebuild = len(resumed) < len(plan.images)
@@ -173,9 +248,18 @@ def _run(
             "every image was published by an earlier attempt of this release "
             f"({attempt.path}); finishing without rebuilding"
         )
+    elif promotion and all(promotion.digests.get(r) == d for r, d in resumed.items()):
+        attempt.promote(promotion)
+        rebuild = False
+    kinds = tuple(scan_kinds(project))
+
+    def gates(p: rel.ReleasePlan) -> None:
+        show.gates(p)
+        attempt.passed_gates(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), kinds)
+
     hooks = rel.Hooks(
         build=lambda p: require_built(show.build(build_plan(project, p))),
-        gates=show.gates,
+        gates=gates,
         push_immutable=attempt.push_immutable,
         push_floating=attempt.push_floating,
         on_step=show.step,
@@ -243,6 +327,8 @@ def rerun_command(request: Request) -> str:
         words.append("--allow-dirty")
     if request.allow_empty:
         words.append("--allow-empty")
+    if request.rebuild:
+        words.append("--rebuild")
     return " ".join(words)
 
 

@@ -167,9 +167,11 @@ class Publisher:
     ) -> Published:
         """Publish `item`'s immutable and once tags, verified; return their digest.
 
-        `known` is a digest an earlier attempt of this release recorded: a version
-        tag already holding it is this release's own. `adopt` decides the same from
-        the image's labels when no record is at hand.
+        `known` is a verified digest already in the registry (recorded by an earlier
+        attempt of this release, or by the earlier release this one re-tags): a
+        version tag already holding it is this release's own, and a missing tag is a
+        manifest copy of it (nothing is pushed). `adopt` decides the same from the
+        image's labels when no record is at hand.
         """
         source = ""
         pushed: list[str] = []
@@ -195,10 +197,13 @@ class Publisher:
                     )
                 source = source or digest
                 continue
-            if not source:
-                source = self._docker_push(item, tag, image_id)
-            else:
+            if source or known:
+                # A tag of an image already in the registry: this image's first tag,
+                # or a verified digest an earlier release or attempt recorded.
+                source = source or known
                 self._copy(item, source, tag)
+            else:
+                source = self._docker_push(item, tag, image_id)
             pushed.append(tag)
         return Published(
             service=item.service, repository=item.repository, digest=source, pushed=tuple(pushed)

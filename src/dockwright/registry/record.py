@@ -22,6 +22,11 @@ class ReleaseRecord:
     commit: str
     registry: str
     images: dict[str, str] = field(default_factory=dict)  # repository -> digest
+    # When these images passed the release's policy and scan gates (UTC, ISO 8601),
+    # and which scan kinds that gate ran; empty until they have.
+    gates: str = ""
+    scanned: tuple[str, ...] = ()
+    promoted_from: str = ""  # the version whose verified images this release re-tagged
 
     def applies_to(self, *, version: str, commit: str, registry: str) -> bool:
         return (self.version, self.commit, self.registry) == (version, commit, registry)
@@ -29,9 +34,16 @@ class ReleaseRecord:
     def with_image(self, repository: str, digest: str) -> ReleaseRecord:
         return replace(self, images={**self.images, repository: digest})
 
+    def passed(self, when: str, scanned: tuple[str, ...]) -> ReleaseRecord:
+        return replace(self, gates=when, scanned=scanned)
+
+
+def records_folder(git_dir: Path) -> Path:
+    return git_dir / "dockwright" / "releases"
+
 
 def record_path(git_dir: Path, version: str) -> Path:
-    return git_dir / "dockwright" / "releases" / f"{version}.json"
+    return records_folder(git_dir) / f"{version}.json"
 
 
 def load_record(path: Path) -> ReleaseRecord | None:
@@ -43,6 +55,9 @@ def load_record(path: Path) -> ReleaseRecord | None:
             commit=str(data["commit"]),
             registry=str(data["registry"]),
             images={str(k): str(v) for k, v in dict(data["images"]).items()},
+            gates=str(data.get("gates", "")),
+            scanned=tuple(str(k) for k in data.get("scanned", ())),
+            promoted_from=str(data.get("promoted_from", "")),
         )
     except FileNotFoundError:
         return None
@@ -51,6 +66,21 @@ def load_record(path: Path) -> ReleaseRecord | None:
             f"{path} (what an earlier release attempt pushed) is unreadable; delete it and "
             "rerun: the registry's image labels still tell which images that attempt pushed"
         ) from None
+
+
+def load_records(folder: Path) -> list[ReleaseRecord]:
+    """Every readable record in `folder` (an unreadable one is skipped: it only
+    means its images cannot be re-tagged, and `load_record` names it when its own
+    release runs again)."""
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = load_record(path)
+        except ConfigError:
+            continue
+        if record is not None:
+            found.append(record)
+    return found
 
 
 def save_record(path: Path, record: ReleaseRecord) -> None:
@@ -62,6 +92,9 @@ def save_record(path: Path, record: ReleaseRecord) -> None:
         "commit": record.commit,
         "registry": record.registry,
         "images": record.images,
+        "gates": record.gates,
+        "scanned": list(record.scanned),
+        "promoted_from": record.promoted_from,
     }
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -10,6 +10,7 @@ other image under the version tag stops the release before anything is built.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from dockwright.errors import ReleaseError
 from dockwright.registry.publish import Publisher
 from dockwright.registry.record import ReleaseRecord, load_record, record_path, save_record
 from dockwright.release.plan import ReleasePlan
+from dockwright.release.promote import Promotion
 
 
 class ReleaseAttempt:
@@ -76,6 +78,24 @@ class ReleaseAttempt:
             )
         self.digests.update(found)
         return found
+
+    def passed_gates(self, when: str, scanned: tuple[str, ...]) -> None:
+        """Record that this release's images passed the policy and scan gates, so a
+        later release of the same code may re-tag them (`release.promote`)."""
+        self.record = self.record.passed(when, scanned)
+        save_record(self.path, self.record)
+
+    def promote(self, promotion: Promotion) -> None:
+        """Publish `promotion`'s verified digests under this release's tags (manifest
+        copies in `push_immutable`), with their recorded gate verdicts."""
+        self.digests.update(
+            {i.repository: promotion.digests[i.repository] for i in self.plan.images}
+        )
+        self.record = replace(
+            self.record.passed(promotion.gates, promotion.scanned),
+            promoted_from=promotion.version,
+        )
+        save_record(self.path, self.record)
 
     def _save(self, repository: str, digest: str) -> None:
         self.record = self.record.with_image(repository, digest)

@@ -17,7 +17,9 @@ the commit is undone when the tag cannot be made.
 Rerunning the same command from the same commit after a failure in 4, 5 or 6
 finishes the release with the images the earlier attempt published (from the
 record, or from the registry's image labels when the record is gone): when
-every image is already published, nothing is built again.
+every image is already published, nothing is built again. A release of code an
+earlier release published re-tags that release's verified images instead of steps
+3-4's build and push (`release.promote`; `--rebuild` builds).
 """
 
 from __future__ import annotations

@@ -143,6 +143,8 @@ def _show_plan(plan: ReleasePlan) -> None:
         "no_push": "build, check and tag locally; push nothing",
         "allow_dirty": "release from a dirty tree or another branch (for trials)",
         "allow_empty": "release although nothing was committed since the last release tag",
+        "rebuild": "build and gate the images even when an earlier release's verified "
+        "images are this code's (default: re-tag those, no build, no layer upload)",
     }
 )
 @guarded
@@ -155,6 +157,7 @@ def release(
     no_push: bool = False,
     allow_dirty: bool = False,
     allow_empty: bool = False,
+    rebuild: bool = False,
 ) -> None:
     """Bump VERSION, build, gate, push (immutable then floating tags), changelog, git tag."""
     from dockwright.config import load_project
@@ -173,6 +176,7 @@ def release(
         no_push=no_push,
         allow_dirty=allow_dirty,
         allow_empty=allow_empty,
+        rebuild=rebuild,
     )
     # The step numbers of the transaction: "floating" is step 5 of 6 when pushing.
     numbers = {"preconditions": 1, "plan": 2, "build": 3, "gates": 3, "push": 4}
