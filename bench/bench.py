@@ -259,17 +259,46 @@ def touch_source(round_: int) -> None:
     run(["git", "commit", "-qam", f"bench: change {round_}"])
 
 
+def registry_blob_bytes() -> int:
+    """The bytes of every blob (layers, configs, manifests) the local registry stores,
+    read inside its container."""
+    ids = run(["docker", "ps", "-q", "--filter", "ancestor=registry:2", "--filter", "publish=5000"])
+    container = ids.split()[0]
+    out = run(
+        ["docker", "exec", container, "find", "/var/lib/registry", "-path", "*/v2/blobs/*",
+         "-name", "data", "-exec", "stat", "-c", "%s", "{}", "+"]
+    )
+    return sum(int(n) for n in out.split())
+
+
 def bench_release(rounds: int) -> dict[str, Any]:
+    # An empty registry: what an earlier run published would hold the versions.
+    invoke("registry.down", "--volumes")
     invoke("registry.up")
     full: list[float] = []
     again: list[float] = []
+    full_bytes: list[float] = []
+    again_bytes: list[float] = []
     for i in range(rounds):
         touch_source(i)
+        before = registry_blob_bytes()
         full.append(timed(lambda: invoke("release", "--bump", "patch")))
-        # Nothing committed since: a release of the same code needs --allow-empty.
+        middle = registry_blob_bytes()
+        # Nothing committed since: a release of the same code needs --allow-empty, and
+        # re-tags the images just released (release.promote).
         again.append(timed(lambda: invoke("release", "--bump", "patch", "--allow-empty")))
-        say(f"release round {i + 1}: full {full[-1]:.1f}s, no-change re-release {again[-1]:.1f}s")
-    return {"full_seconds": full, "no_change_seconds": again}
+        full_bytes.append(middle - before)
+        again_bytes.append(registry_blob_bytes() - middle)
+        say(
+            f"release round {i + 1}: full {full[-1]:.1f}s ({full_bytes[-1]} new blob bytes), "
+            f"no-change re-release {again[-1]:.1f}s ({again_bytes[-1]} new blob bytes)"
+        )
+    return {
+        "full_seconds": full,
+        "no_change_seconds": again,
+        "full_new_blob_bytes": full_bytes,
+        "no_change_new_blob_bytes": again_bytes,
+    }
 
 
 # -- ci ------------------------------------------------------------------------------------
@@ -330,6 +359,11 @@ def table(result: dict[str, Any]) -> list[str]:
     if release:
         lines.append(row("release, full (after a source change)", release["full_seconds"]))
         lines.append(row("release, no change since the last one", release["no_change_seconds"]))
+        if "no_change_new_blob_bytes" in release:
+            lines.append(row("  new blob bytes in the registry, full", release["full_new_blob_bytes"], "B"))
+            lines.append(
+                row("  new blob bytes in the registry, no change", release["no_change_new_blob_bytes"], "B")
+            )
     ci = result.get("ci")
     if ci:
         for step, seconds in ci["steps"].items():

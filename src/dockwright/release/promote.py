@@ -115,7 +115,8 @@ def choose(
             and r.gates
             and all(repo in r.images for repo in repositories)
         ),
-        key=lambda r: r.gates,
+        # The newest verdicts first; of one set, the release that built the images.
+        key=lambda r: (r.gates, not r.promoted_from),
         reverse=True,
     )
     first_reason = ""
