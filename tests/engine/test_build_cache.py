@@ -65,6 +65,14 @@ class Repo:
         assert proc.returncode == 0, proc.stderr[-3000:]
         return [" ".join(line.split()[:2]) for line in self.log.read_text().splitlines()]
 
+    def read_id(self) -> str:
+        return subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{.Id}}", f"{self.image}:dev"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
     def read(self, path: str) -> str:
         return subprocess.run(
             ["docker", "run", "--rm", f"{self.image}:dev", "cat", path],
@@ -110,7 +118,7 @@ def test_each_input_change_is_seen_and_a_warm_build_asks_nothing_twice(repo: Rep
     first = repo.build()
     assert "compose --file" in first and "buildx inspect" in first and "buildx bake" in first
     cached = sorted(p.name for p in (repo.root / "build" / "cache").iterdir())
-    assert cached == ["builder-current.json", "compose-build.json"]
+    assert cached == ["builder-current.json", "compose-build.json", "up-to-date-prod-app.json"]
     for entry in (repo.root / "build" / "cache").iterdir():
         assert SECRET not in entry.read_text(), f"{entry.name} holds a runtime secret"
         assert stat.S_IMODE(entry.stat().st_mode) == 0o600
@@ -118,6 +126,8 @@ def test_each_input_change_is_seen_and_a_warm_build_asks_nothing_twice(repo: Rep
     warm = repo.build()
     assert not any(c.startswith("compose") for c in warm), warm
     assert "buildx inspect" not in warm
+    # The context is the whole repository, build/ included, which each build writes:
+    # bake runs (test_an_unchanged_build_runs_no_bake... has a .dockerignore).
     assert "buildx bake" in warm
 
     # .env: a value the compose file interpolates into a build arg.
@@ -176,3 +186,100 @@ def test_a_builder_made_again_with_another_driver_is_asked_again(
         assert entry["value"] == "docker-container"
     finally:
         subprocess.run(["docker", "buildx", "rm", name], capture_output=True)
+
+
+UPTODATE_DOCKERFILE = """\
+FROM {base}
+COPY . /ctx
+USER 1001
+"""
+
+
+@pytest.fixture
+def plain(tmp_path: Path, unique: str) -> Iterator[Repo]:
+    """A stack whose context leaves out git's folder and build/ (.dockerignore), with a
+    file git ignores but the build copies, on a base tag of its own."""
+    image, base = f"dwfresh-{unique}/app", f"dwfresh-base-{unique}:1"
+    subprocess.run(["docker", "tag", "python:3.13-slim", base], check=True)
+    root = committed_repo(
+        tmp_path / "repo",
+        {
+            "compose.yaml": f"services:\n  app:\n    image: {image}\n    build: .\n",
+            "Dockerfile": UPTODATE_DOCKERFILE.format(base=base),
+            ".dockerignore": ".git\nbuild\n",
+            ".gitignore": "*.txt\nbuild/\n",
+            "VERSION": "0.1.0\n",
+            "dockwright.toml": f'project = "dwfresh-{unique}"\ncompose_files = ["compose.yaml"]\n',
+        },
+    )
+    (root / "local.txt").write_text("one\n")
+    log = tmp_path / "docker.log"
+    script = wrapper(tmp_path / "bin", log)
+    env = {**os.environ, "PATH": f"{script.parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("DOCKWRIGHT_CACHE", None)
+    yield Repo(root, image, log, env)
+    remove_repository(image)
+    remove_repository(base.split(":")[0])
+
+
+def test_an_unchanged_build_runs_no_bake_and_each_input_change_builds(
+    plain: Repo, unique: str
+) -> None:
+    assert "buildx bake" in plain.build()
+    first_id = plain.read_id()
+
+    # Nothing changed: one `image inspect` of every tag and the base, no bake.
+    warm = plain.build()
+    assert "buildx bake" not in warm, warm
+    assert warm == ["image inspect"], warm
+    report = json.loads((plain.root / "build" / "report.json").read_text())
+    assert [s["up_to_date"] for s in report["services"]] == [True]
+    assert report["services"][0]["image_id"] == first_id
+
+    # A folder the .dockerignore leaves out: still nothing to build.
+    (plain.root / "build" / "scratch.txt").write_text("x")
+    assert "buildx bake" not in plain.build()
+
+    # A context file git ignores (the commit, so every label, stays the same).
+    (plain.root / "local.txt").write_text("two\n")
+    assert "buildx bake" in plain.build()
+    assert plain.read("/ctx/local.txt") == "two"
+    assert "buildx bake" not in plain.build()
+
+    # A new file in the context (git ignores it too).
+    (plain.root / "new.txt").write_text("new\n")
+    assert "buildx bake" in plain.build()
+    assert plain.read("/ctx/new.txt") == "new"
+
+    # A file removed from the context.
+    (plain.root / "new.txt").unlink()
+    assert "buildx bake" in plain.build()
+    gone = subprocess.run(
+        ["docker", "run", "--rm", f"{plain.image}:dev", "ls", "/ctx"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "new.txt" not in gone and "local.txt" in gone
+
+    # The base tag moves to another image.
+    base = f"dwfresh-base-{unique}:1"
+    moved = subprocess.run(
+        ["docker", "build", "-q", "-t", base, "-"],
+        input=f"FROM {base}\nRUN echo moved > /moved\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert moved.returncode == 0
+    assert "buildx bake" in plain.build()
+    assert plain.read("/moved") == "moved"
+    assert "buildx bake" not in plain.build()
+
+    # The image is removed from the engine.
+    subprocess.run(["docker", "image", "rm", f"{plain.image}:dev"], check=True, capture_output=True)
+    assert "buildx bake" in plain.build()
+
+    # Caching switched off.
+    plain.env["DOCKWRIGHT_CACHE"] = "off"
+    assert "buildx bake" in plain.build()

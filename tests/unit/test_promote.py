@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dockwright.registry.record import ReleaseRecord, load_record, load_records, save_record
-from dockwright.release.promote import BuildInput, choose, ignore_patterns, why_not
+from dockwright.release.promote import BuildInput, choose, why_not
+from dockwright.repo.dockerignore import patterns, pruned
 
 REG = "localhost:5000"
 REPOS = [f"{REG}/shop/api", f"{REG}/shop/web"]
@@ -114,7 +115,17 @@ class TestBuildInputs:
         assert BuildInput("docker/api.Dockerfile").holds("docker/api.Dockerfile")
 
     def test_ignore_patterns_skip_comments_and_blank_lines(self) -> None:
-        assert ignore_patterns("# docs\n\n  VERSION  \n*.md\n") == ("VERSION", "*.md")
+        assert patterns("# docs\n\n  VERSION  \n*.md\n") == ("VERSION", "*.md")
+
+    def test_only_plain_folders_are_pruned_and_none_when_a_line_makes_an_exception(
+        self,
+    ) -> None:
+        rules = ("**/node_modules", ".git", "/dist/", "build/out", "*.pyc", "**/a/b", "**/.cache")
+        assert pruned(rules) == (
+            frozenset({"node_modules", ".cache"}),
+            frozenset({".git", "dist", "build/out"}),
+        )
+        assert pruned((*rules, "!dist/keep")) == (frozenset(), frozenset())
 
 
 class TestRecords:

@@ -38,7 +38,9 @@ def result_table(result: dict[str, Any]) -> Table:
     for s in result["services"]:
         table.add_row(
             s["service"],
-            "[green]ok[/]" if s["ok"] else "[red]FAILED[/]",
+            ("[green]up to date[/]" if s.get("up_to_date") else "[green]ok[/]")
+            if s["ok"]
+            else "[red]FAILED[/]",
             s["image"],
             human_size(s["size"]),
             f"{s['seconds']:.1f}s",
@@ -46,6 +48,12 @@ def result_table(result: dict[str, Any]) -> Table:
             (s["digest"] or s["image_id"])[:19],
         )
     return table
+
+
+def _status(s: dict[str, Any]) -> str:
+    if not s["ok"]:
+        return "FAILED"
+    return "up to date" if s.get("up_to_date") else "ok"
 
 
 def markdown_summary(result: dict[str, Any]) -> str:
@@ -57,7 +65,7 @@ def markdown_summary(result: dict[str, Any]) -> str:
     ]
     for s in result["services"]:
         lines.append(
-            f"| {s['service']} | {'ok' if s['ok'] else 'FAILED'} | `{s['image']}` | "
+            f"| {s['service']} | {_status(s)} | `{s['image']}` | "
             f"{human_size(s['size'])} | {s['seconds']:.1f}s | {s['cache_hits']}/{s['steps']} | "
             f"`{(s['digest'] or s['image_id'])[:19]}` |"
         )

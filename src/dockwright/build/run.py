@@ -34,6 +34,7 @@ class ServiceResult:
     digest: str = ""
     error: str = ""
     log_tail: tuple[str, ...] = ()
+    up_to_date: bool = False  # not built: nothing it is built from changed (flows.build)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class ServiceResult:
             "digest": self.digest,
             "error": self.error,
             "log_tail": list(self.log_tail),
+            "up_to_date": self.up_to_date,
         }
 
 

@@ -4,20 +4,23 @@ build/. It never prints."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from dockwright.build.plan import BuildPlan, check_cache_export, plan_build
 from dockwright.build.progress import BakeProgress
 from dockwright.build.record import report_path, write_reports
-from dockwright.build.run import BuildResult, run_plan
+from dockwright.build.run import BuildResult, ServiceResult, run_plan
 from dockwright.config import Project
 from dockwright.engine import docker as engine
-from dockwright.errors import BuildError, ConfigError
-from dockwright.repo import cache
+from dockwright.errors import BuildError, ConfigError, EngineError
+from dockwright.repo import cache, dockerignore
 from dockwright.repo import project as repo
 from dockwright.repo.compose import select
+from dockwright.repo.dockerfile import base_images
 
 
 def make_plan(
@@ -70,15 +73,114 @@ def execute(
         raise
     check_cache_export(plan, driver)
     workdir = project.root / "build"
-    result = run_plan(plan, workdir, on_update)
-    if not any(s.ok or s.steps for s in result.services):
-        engine.ensure_engine()
+    fresh = UpToDate.of(plan, project, driver)
+    result = fresh.result() if fresh else None
+    if result is None:
+        result = run_plan(plan, workdir, on_update)
+        if not any(s.ok or s.steps for s in result.services):
+            engine.ensure_engine()
+        if fresh and result.ok:
+            fresh.remember()
     write_reports(
         result.as_dict(),
         report_path(project.root),
         plan.images[0].labels.get("org.opencontainers.image.version", ""),
     )
     return result
+
+
+class UpToDate:
+    """A build whose every input is as it was when it last produced these images, which
+    are still in the engine: bake is not run (`docker buildx bake` of it would only
+    send the contexts and find every step cached).
+
+    The inputs, keyed in build/cache/ (`repo.cache`): the bake definition (tags,
+    labels, args, target, secrets' paths), the builder, each context's every entry
+    (path, size, mode, mtime; folders its .dockerignore leaves out are skipped), each
+    Dockerfile and secret file by content; and, checked in the engine in one call,
+    the image ID behind every tag and every base image. Only on the `docker` driver,
+    which takes bases from the engine's own store (a `docker-container` builder asks
+    the registry), never with `--no-cache` or a cache export, and never for a dirty
+    tree (its images are stamped with the time of the build, so the key is new)."""
+
+    def __init__(self, plan: BuildPlan, project: Project, key: str, bases: list[str]) -> None:
+        self.plan = plan
+        self.store = cache.Cache(project.root, os.environ)
+        self.kind = f"up-to-date-{plan.target}-{'-'.join(sorted(plan.services))}"
+        self.key = key
+        self.bases = bases
+
+    @classmethod
+    def of(cls, plan: BuildPlan, project: Project, driver: str) -> UpToDate | None:
+        if driver != "docker" or plan.no_cache or plan.cache_to or not cache.enabled(os.environ):
+            return None
+        parts = [
+            json.dumps(plan.bake_definition(), sort_keys=True),
+            *cache.builder_parts(plan.builder, os.environ, Path.home()),
+        ]
+        bases: list[str] = []
+        for image in plan.images:
+            context, dockerfile = Path(image.context), Path(image.dockerfile)
+            if not context.is_dir() or not dockerfile.is_file():
+                return None  # a remote context (git, URL): bake decides
+            names, paths = dockerignore.pruned(dockerignore.read(context, dockerfile))
+            tree = cache.tree_part(context, names=names, paths=paths)
+            if tree is None:
+                return None
+            text = dockerfile.read_text(encoding="utf-8")
+            secrets = [Path(src) for spec in image.secrets for src in _secret_source(spec)]
+            parts += [tree, cache.file_part(dockerfile), *map(cache.file_part, secrets)]
+            # A base named by a variable it cannot resolve comes out wrong ("python:"),
+            # is not found in the engine, and so the build runs.
+            bases += [b for b in base_images(text, image.args) if b.lower() != "scratch"]
+        return cls(plan, project, cache.key(parts), sorted(set(bases)))
+
+    def _refs(self) -> list[str]:
+        return [ref for image in self.plan.images for ref in image.refs] + self.bases
+
+    def _facts(self) -> dict[str, engine.ImageFacts] | None:
+        """Every tag's and base's image in one engine call; None when one is gone (or
+        a base is only in a registry)."""
+        refs = [ref for image in self.plan.images for ref in image.refs] + self.bases
+        try:
+            return dict(zip(refs, engine.inspect_images(refs), strict=True))
+        except EngineError:
+            return None
+
+    def result(self) -> BuildResult | None:
+        """The result of a build that did not need to run, or None when it does."""
+        started = time.monotonic()
+        recorded = self.store.get(self.kind, self.key)
+        facts = self._facts() if isinstance(recorded, dict) else None
+        if facts is None or {ref: f.id for ref, f in facts.items()} != recorded:
+            return None
+        services = tuple(
+            ServiceResult(
+                service=image.service,
+                ok=True,
+                refs=image.refs,
+                seconds=0.0,
+                cached=0,
+                steps=0,
+                size=facts[image.refs[0]].size,
+                image_id=facts[image.refs[0]].id,
+                up_to_date=True,
+            )
+            for image in self.plan.images
+        )
+        return BuildResult(plan=self.plan, services=services, seconds=time.monotonic() - started)
+
+    def remember(self) -> None:
+        """After a build that succeeded: what it produced, from what."""
+        facts = self._facts()
+        if facts is not None:
+            self.store.put(self.kind, self.key, {ref: f.id for ref, f in facts.items()})
+
+
+def _secret_source(spec: str) -> list[str]:
+    """The file of a bake secret (`id=ca,src=/path`)."""
+    fields = dict(part.split("=", 1) for part in spec.split(",") if "=" in part)
+    return [fields["src"]] if "src" in fields else []
 
 
 def builder_driver(project: Project, name: str) -> str:

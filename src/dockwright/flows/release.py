@@ -26,9 +26,10 @@ from dockwright.registry.record import load_records, records_folder
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
 from dockwright.release.notes import grouped, note_of
-from dockwright.release.promote import BuildInput, Promotion, choose, ignore_patterns
+from dockwright.release.promote import BuildInput, Promotion, choose
 from dockwright.release.tags import Flavor
 from dockwright.release.versions import next_version
+from dockwright.repo import dockerignore
 from dockwright.repo import project as repo
 
 
@@ -205,17 +206,9 @@ def build_inputs(root: Path, context: Path, dockerfile: Path) -> list[BuildInput
     context's ignore file (`<Dockerfile>.dockerignore`, else `.dockerignore`) leaves out."""
     context = context if context.is_absolute() else root / context
     dockerfile = dockerfile if dockerfile.is_absolute() else context / dockerfile
-    ignore: tuple[str, ...] = ()
-    for candidate in (
-        dockerfile.with_name(dockerfile.name + ".dockerignore"),
-        context / ".dockerignore",
-    ):
-        if candidate.is_file():
-            ignore = ignore_patterns(candidate.read_text(encoding="utf-8"))
-            break
     return [
         BuildInput(_relative(root, dockerfile)),
-        BuildInput(_relative(root, context), ignore),
+        BuildInput(_relative(root, context), dockerignore.read(context, dockerfile)),
     ]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dockwright.registry.record import ReleaseRecord
+from dockwright.repo.dockerignore import excludes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,18 +58,7 @@ class BuildInput:
             rest = path[len(self.path.rstrip("/")) + 1 :]
         else:
             return False
-        if not self.ignore:
-            return True
-        # docker's own port of moby's .dockerignore matcher (last matching line wins).
-        from docker.utils.build import PatternMatcher
-
-        return not PatternMatcher(list(self.ignore)).matches(rest)
-
-
-def ignore_patterns(text: str) -> tuple[str, ...]:
-    """A .dockerignore file's patterns (blank lines and comments left out)."""
-    lines = (line.strip() for line in text.splitlines())
-    return tuple(line for line in lines if line and not line.startswith("#"))
+        return not excludes(self.ignore, rest)
 
 
 def why_not(

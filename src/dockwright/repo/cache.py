@@ -55,6 +55,44 @@ def stat_part(path: Path) -> str:
     return f"{path}\0{st.st_size}\0{st.st_mtime_ns}"
 
 
+TREE_LIMIT = 20_000
+
+
+def tree_part(
+    folder: Path,
+    *,
+    names: frozenset[str] = frozenset(),
+    paths: frozenset[str] = frozenset(),
+    limit: int = TREE_LIMIT,
+) -> str | None:
+    """A folder by every entry in it: relative path, type, size, mode and modification
+    time (what a build context sends, without reading the files). Folders named in
+    `names` (anywhere) or `paths` (relative) are skipped: the build never sees them.
+    None when the folder holds more than `limit` entries (walking it would cost more
+    than the build it could save)."""
+    digest = hashlib.sha256()
+    count = 0
+    pending = [(folder, "")]
+    while pending:
+        current, prefix = pending.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            return None
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if entry.name in names or rel in paths:
+                continue
+            count += 1
+            if count > limit:
+                return None
+            st = entry.stat(follow_symlinks=False)
+            digest.update(f"{rel}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((Path(entry.path), f"{rel}/"))
+    return f"{folder}\0tree\0{digest.hexdigest()}"
+
+
 def referenced(texts: Iterable[str]) -> set[str]:
     """The variable names `$NAME` / `${NAME...}` in these texts."""
     return {m.group(1) for text in texts for m in _REFERENCE.finditer(text)}
