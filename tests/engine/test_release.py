@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -188,6 +189,21 @@ class TestRelease:
         assert git(repo, "cat-file", "-t", "v0.2.0") == "tag"  # annotated
         assert git(repo, "log", "-1", "--format=%s") == "Release 0.2.0"
         assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+        # Provenance: this engine's classic image store keeps no attestations, so
+        # one line says so, and the record holds what the images were built from.
+        assert "provenance: not attested: the `docker` driver on the engine's" in proc.stderr
+        record = json.loads((repo / ".git/dockwright/releases/0.2.0.json").read_text())
+        inputs = record["inputs"]
+        assert (inputs["revision"], inputs["dirty"]) == (sha, False)
+        dockerfile = hashlib.sha256((repo / "Dockerfile").read_bytes()).hexdigest()
+        base_id = docker.image.inspect("python:3.13-slim").id
+        for svc, target in (("one", "one"), ("two", "two")):
+            image = inputs["images"][svc]
+            assert (image["dockerfile"], image["target"]) == ("Dockerfile", target)
+            assert image["dockerfile_sha256"] == dockerfile
+            assert image["bases"]["python:3.13-slim"]["id"] == base_id
+            assert image["args"]["VERSION"] == "0.2.0"
+        assert record["gates"] and record["scanned"] == ["secret"]
 
     def test_rerelease_of_unchanged_code_retags_and_uploads_no_blob(
         self, repo: Path, registry: Registry

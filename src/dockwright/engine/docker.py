@@ -87,6 +87,17 @@ def compose_options(files: list[Path], project: str, env_files: list[Path]) -> l
     return options
 
 
+def image_store() -> str:
+    """Where the engine keeps images: `containerd` (its image store, which keeps
+    attestations), else the storage driver (`overlay2`)."""
+    try:
+        out = cli.run("info", "--format", "{{json .DriverStatus}}\t{{.Driver}}").strip()
+    except cli.CliFailed as exc:
+        raise EngineError(f"docker info failed: {exc.last_line}") from exc
+    status, _, driver = out.partition("\t")
+    return "containerd" if "containerd.snapshotter" in status else driver
+
+
 def builder_driver(name: str) -> str:
     """The driver of a buildx builder (`docker`, `docker-container`, ...); "" = the current one."""
     try:

@@ -10,14 +10,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dockwright.build.plan import BuildPlan
 from dockwright.build.run import BuildResult
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
 from dockwright.engine import git
-from dockwright.errors import EnvFileError, ReleaseError
-from dockwright.flows.build import prod_plan, require_ok
+from dockwright.errors import EngineError, EnvFileError, ReleaseError
+from dockwright.flows.build import builder_driver, prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.registry import destinations, publisher, registry_settings
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
@@ -25,12 +26,14 @@ from dockwright.registry.publish import Publisher, push_attempts, registry_path
 from dockwright.registry.record import load_records, records_folder
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
+from dockwright.release.evidence import attestation_note, build_inputs
 from dockwright.release.notes import grouped, note_of
 from dockwright.release.promote import BuildInput, Promotion, choose
 from dockwright.release.tags import Flavor
 from dockwright.release.versions import next_version
 from dockwright.repo import dockerignore
 from dockwright.repo import project as repo
+from dockwright.repo.dockerfile import base_images
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,7 +184,7 @@ def find_promotion(
         source
         for svc in repo.build_services(project)
         if svc.build
-        for source in build_inputs(root, svc.build.context, svc.build.dockerfile)
+        for source in context_inputs(root, svc.build.context, svc.build.dockerfile)
     ]
     promotion, reason = choose(
         records,
@@ -201,7 +204,7 @@ def find_promotion(
     return promotion, ""
 
 
-def build_inputs(root: Path, context: Path, dockerfile: Path) -> list[BuildInput]:
+def context_inputs(root: Path, context: Path, dockerfile: Path) -> list[BuildInput]:
     """What one image's build reads: its Dockerfile, and its context less what the
     context's ignore file (`<Dockerfile>.dockerignore`, else `.dockerignore`) leaves out."""
     context = context if context.is_absolute() else root / context
@@ -250,8 +253,15 @@ def _run(
         show.gates(p)
         attempt.passed_gates(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), kinds)
 
+    def build(p: rel.ReleasePlan) -> None:
+        images = build_plan(project, p)
+        require_built(show.build(images))
+        inputs, note = evidence(project, images)
+        attempt.built_from(inputs)
+        show.say(note)
+
     hooks = rel.Hooks(
-        build=lambda p: require_built(show.build(build_plan(project, p))),
+        build=build,
         gates=gates,
         push_immutable=attempt.push_immutable,
         push_floating=attempt.push_floating,
@@ -273,6 +283,31 @@ def _run(
         rerun=rerun_command(request),
         build=rebuild,
     )
+
+
+def evidence(project: Project, images: BuildPlan) -> tuple[dict[str, Any], str]:
+    """What the release's images were built from (`release.evidence`), and the line on
+    provenance attestations for this builder and engine."""
+    dockerfiles: dict[str, tuple[str, str]] = {}
+    base_refs: dict[str, tuple[str, ...]] = {}
+    for image in images.images:
+        path = Path(image.dockerfile)
+        text = path.read_text(encoding="utf-8")
+        dockerfiles[image.service] = (_relative(project.root, path), text)
+        found = base_images(text, image.args)
+        base_refs[image.service] = tuple(b for b in found if b.lower() != "scratch")
+    refs = sorted({ref for found in base_refs.values() for ref in found})
+    try:
+        facts = engine.inspect_images(refs)
+        bases = {
+            r: {"id": f.id, "digests": list(f.repo_digests)}
+            for r, f in zip(refs, facts, strict=True)
+        }
+    except EngineError:
+        bases = {}  # a base only the builder holds (docker-container): not resolvable here
+    inputs = build_inputs(images, dockerfiles=dockerfiles, bases=bases, base_refs=base_refs)
+    note = attestation_note(builder_driver(project, images.builder), engine.image_store())
+    return inputs, note
 
 
 def flavor(project: Project) -> Flavor:

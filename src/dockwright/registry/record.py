@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from dockwright.errors import ConfigError
 
@@ -27,6 +28,7 @@ class ReleaseRecord:
     gates: str = ""
     scanned: tuple[str, ...] = ()
     promoted_from: str = ""  # the version whose verified images this release re-tagged
+    inputs: dict[str, Any] = field(default_factory=dict)  # release.evidence.build_inputs
 
     def applies_to(self, *, version: str, commit: str, registry: str) -> bool:
         return (self.version, self.commit, self.registry) == (version, commit, registry)
@@ -58,6 +60,7 @@ def load_record(path: Path) -> ReleaseRecord | None:
             gates=str(data.get("gates", "")),
             scanned=tuple(str(k) for k in data.get("scanned", ())),
             promoted_from=str(data.get("promoted_from", "")),
+            inputs=dict(data.get("inputs") or {}),
         )
     except FileNotFoundError:
         return None
@@ -95,6 +98,7 @@ def save_record(path: Path, record: ReleaseRecord) -> None:
         "gates": record.gates,
         "scanned": list(record.scanned),
         "promoted_from": record.promoted_from,
+        "inputs": record.inputs,
     }
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)

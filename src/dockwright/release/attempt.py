@@ -85,6 +85,11 @@ class ReleaseAttempt:
         self.record = self.record.passed(when, scanned)
         save_record(self.path, self.record)
 
+    def built_from(self, inputs: dict[str, Any]) -> None:
+        """Record what this release's images were built from (`release.evidence`)."""
+        self.record = replace(self.record, inputs=inputs)
+        save_record(self.path, self.record)
+
     def promote(self, promotion: Promotion) -> None:
         """Publish `promotion`'s verified digests under this release's tags (manifest
         copies in `push_immutable`), with their recorded gate verdicts."""
