@@ -14,6 +14,55 @@ ROOT = Path(__file__).resolve().parent.parent
 collect_ignore_glob = ["fixtures/*"]
 
 
+# Test files that share something fixed run on one worker, one after another, under
+# `pytest -n`: everything else runs file by file on any worker. What they share:
+# - stack: the reference stack's compose project (dockwright-ref) and its images, the
+#   local registry on :5000, and the smoke's nox session in this repository (the
+#   replays run this repository's jobs on clones under the same project name);
+# - adopt: the adopted fixture repositories' images (ghcr.io/acme/site, removed by
+#   prefix) and their smokes, which install this repository editable;
+# - mini: the `mini/` fixture images, removed by prefix after each test.
+# A test that must run alone (it prunes the engine's BuildKit cache) is marked
+# `serial`; ci/test runs those after the parallel run.
+GROUPS = {
+    "stack": (
+        "test_reference_stack",
+        "test_registry_paths",
+        "test_smoke_runner",
+        "test_stack_tasks",
+        "test_env_tasks",
+        "test_workflows",
+        "test_harness",
+        "test_standins",
+        "test_sessions",
+        "test_replay",
+    ),
+    "adopt": ("test_adopt", "test_adopt_replay"),
+    "mini": ("test_build_and_check", "test_registry_auth", "test_release", "test_release_faults"),
+}
+GROUP_OF = {f"tests/engine/{name}.py": group for group, names in GROUPS.items() for name in names}
+
+
+def group_of(nodeid: str) -> str:
+    """The unit of work `pytest -n` hands one worker: a group, else the test file."""
+    path = nodeid.split("::", 1)[0]
+    return GROUP_OF.get(path, path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """pytest-xdist's load-scope scheduler with `group_of` as the scope: a group's
+    files never run on two workers at once. (xdist's own `xdist_group` mark does not
+    work with pytest 9: it renames `item._nodeid`, which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--require-engine",

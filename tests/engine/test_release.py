@@ -54,11 +54,19 @@ class Registry:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return dict(resp.headers.items()), resp.read()
 
-    def tags(self, repo: str) -> set[str]:
+    def all_tags(self, repo: str) -> set[str]:
         try:
             return set(json.loads(self.get(f"/v2/{repo}/tags/list")[1]).get("tags") or [])
         except urllib.error.HTTPError:
             return set()
+
+    def tags(self, repo: str) -> set[str]:
+        """The image tags: without the referrers tag schema's `sha256-<hex>` indexes
+        (each pushed image's SBOM, see `referrer_tags`)."""
+        return {t for t in self.all_tags(repo) if not t.startswith("sha256-")}
+
+    def referrer_tags(self, repo: str) -> set[str]:
+        return {t for t in self.all_tags(repo) if t.startswith("sha256-")}
 
     def digest(self, repo: str, tag: str) -> str:
         headers, _ = self.get(
@@ -178,6 +186,7 @@ class TestRelease:
             path = f"mini/{svc}"
             assert registry.tags(path) == {"0.2.0", "0.2", "0", "latest", f"sha-{sha[:7]}"}
             remote = registry.digest(path, "0.2.0")
+            assert registry.referrer_tags(path) == {"sha256-" + remote.split(":")[1]}
             assert remote == local_digest(f"{registry.url}/{path}:0.2.0", f"{registry.url}/{path}")
             for floating in ("0.2", "0", "latest"):
                 assert registry.digest(path, floating) == remote
@@ -191,7 +200,8 @@ class TestRelease:
         assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
         # Provenance: this engine's classic image store keeps no attestations, so
         # one line says so, and the record holds what the images were built from.
-        assert "provenance: not attested: the `docker` driver on the engine's" in proc.stderr
+        said = " ".join(proc.stderr.split())  # rich folds long lines
+        assert "provenance: not attested: the `docker` driver on the engine's" in said
         record = json.loads((repo / ".git/dockwright/releases/0.2.0.json").read_text())
         inputs = record["inputs"]
         assert (inputs["revision"], inputs["dirty"]) == (sha, False)
@@ -204,6 +214,33 @@ class TestRelease:
             assert image["bases"]["python:3.13-slim"]["id"] == base_id
             assert image["args"]["VERSION"] == "0.2.0"
         assert record["gates"] and record["scanned"] == ["secret"]
+        # Each image's SBOM is attached to its digest: registry:2 has no referrers
+        # API, so through the referrers tag schema; read back by digest.
+        assert "via the tag sha256-" in said and "read back and verified" in said, said
+        for svc in ("one", "two"):
+            path = f"mini/{svc}"
+            digest = registry.digest(path, "0.2.0")
+            index = json.loads(
+                registry.get(
+                    f"/v2/{path}/manifests/sha256-{digest.split(':')[1]}",
+                    accept="application/vnd.oci.image.index.v1+json",
+                )[1]
+            )
+            (referrer,) = index["manifests"]
+            assert referrer["artifactType"] == "application/vnd.cyclonedx+json"
+            manifest = json.loads(
+                registry.get(
+                    f"/v2/{path}/manifests/{referrer['digest']}",
+                    accept="application/vnd.oci.image.manifest.v1+json",
+                )[1]
+            )
+            assert manifest["subject"]["digest"] == digest
+            (layer,) = manifest["layers"]
+            sbom = registry.get(f"/v2/{path}/blobs/{layer['digest']}")[1]
+            assert "sha256:" + hashlib.sha256(sbom).hexdigest() == layer["digest"]
+            document = json.loads(sbom)
+            assert document["bomFormat"] == "CycloneDX"
+            assert sbom == (repo / "build" / "sbom" / f"{svc}.cdx.json").read_bytes()
 
     def test_rerelease_of_unchanged_code_retags_and_uploads_no_blob(
         self, repo: Path, registry: Registry
@@ -216,7 +253,8 @@ class TestRelease:
         # commit): 0.2.1 is the same code, so it re-tags 0.2.0's verified images.
         proc = release(repo, "--bump", "patch", "--allow-empty")
         assert proc.returncode == 0, proc.stderr
-        assert "re-tagging the images of 0.2.0" in proc.stderr, proc.stderr
+        said = " ".join(proc.stderr.split())  # rich folds long lines
+        assert "re-tagging the images of 0.2.0" in said, said
         head = git(repo, "rev-parse", "HEAD~1")  # the commit 0.2.1 released
         for path in ("mini/one", "mini/two"):
             digest = registry.digest(path, "0.2.0")
@@ -233,15 +271,25 @@ class TestRelease:
         record = json.loads((repo / ".git/dockwright/releases/0.2.1.json").read_text())
         assert record["promoted_from"] == "0.2.0" and record["gates"], record
 
+        assert "sbom one: found (attached earlier)" in said  # 0.2.0's, same digest
+
         # --rebuild builds and gates again: only the version differs, so per image
         # a new config and manifest, plus service one's tiny layer that echoes
-        # $VERSION; no base layer is uploaded again.
+        # $VERSION; no base layer is uploaded again. (Each new image also gets its
+        # SBOM: the document, its artifact manifest and the referrers index.)
         before = registry_blobs(registry)
         proc = release(repo, "--bump", "patch", "--allow-empty", "--rebuild")
         assert proc.returncode == 0, proc.stderr
         assert "re-tagging" not in proc.stderr
         assert registry.digest("mini/one", "0.2.2") != released
-        new = {k: v for k, v in registry_blobs(registry).items() if k not in before}
+        evidence = set().union(
+            *(sbom_blobs(registry, f"mini/{s}", "0.2.2") for s in ("one", "two"))
+        )
+        new = {
+            k: v
+            for k, v in registry_blobs(registry).items()
+            if k not in before and blob_digest(k) not in evidence
+        }
         assert 4 <= len(new) <= 5, new
         assert sum(new.values()) < 20_000, new
 
@@ -392,6 +440,32 @@ def registry_writes(reg: Registry, since: datetime) -> list[str]:
     return re.findall(r'"((?:PUT|POST|PATCH|DELETE) /v2/[^ "]+)', logs)
 
 
+def blob_digest(stored: str) -> str:
+    """`.../blobs/sha256/ab/abcd.../data` -> `sha256:abcd...`."""
+    parts = stored.split("/")
+    return f"{parts[-4]}:{parts[-2]}"
+
+
+def sbom_blobs(reg: Registry, path: str, tag: str) -> set[str]:
+    """The digests an image's SBOM attachment stored: the referrers index under the
+    tag schema, each referrer's manifest and layer."""
+    digest = reg.digest(path, tag)
+    oci = "application/vnd.oci.image.index.v1+json"
+    _, body = reg.get(f"/v2/{path}/manifests/sha256-{digest.split(':')[1]}", accept=oci)
+    found = {"sha256:" + hashlib.sha256(body).hexdigest()}
+    for referrer in json.loads(body)["manifests"]:
+        found.add(referrer["digest"])
+        manifest = json.loads(
+            reg.get(
+                f"/v2/{path}/manifests/{referrer['digest']}",
+                accept="application/vnd.oci.image.manifest.v1+json",
+            )[1]
+        )
+        found.update(layer["digest"] for layer in manifest["layers"])
+        found.add(manifest["config"]["digest"])
+    return found
+
+
 def registry_blobs(reg: Registry) -> dict[str, int]:
     """Every blob the registry stores (layers, configs, manifests) and its size."""
     out = docker.execute(
@@ -499,6 +573,8 @@ class TestBuildPush:
         assert proc.returncode == 0, proc.stderr
         for svc in ("one", "two"):
             assert registry.tags(f"mini/{svc}") == {f"sha-{sha[:7]}", "dev"}
+            digest = registry.digest(f"mini/{svc}", f"sha-{sha[:7]}")
+            assert registry.referrer_tags(f"mini/{svc}") == {"sha256-" + digest.split(":")[1]}
         remote = registry.digest("mini/one", f"sha-{sha[:7]}")
         assert remote == local_digest(
             f"{registry.url}/mini/one:sha-{sha[:7]}", f"{registry.url}/mini/one"

@@ -188,6 +188,7 @@ class TestFinishAfterFailure:
                 assert registry.digest(f"mini/{service}", tag) == digest
 
     @pytest.mark.parametrize("record", ["kept", "lost"])
+    @pytest.mark.serial  # prunes the engine's BuildKit cache: nothing may build meanwhile
     def test_rerun_after_the_build_cache_was_wiped_reuses_the_published_images(
         self, tmp_path: Path, registry: Registry, cleanup: None, record: str
     ) -> None:

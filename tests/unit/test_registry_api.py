@@ -993,3 +993,76 @@ class TestMalformedRealm:
         with pytest.raises(RegistryError, match="not an http\\(s\\) URL"):
             client.tags("x")
         assert recorder.hosts == ["registry.example"]
+
+
+class TestBlobsAndReferrers:
+    """Uploading a blob, storing an artifact manifest, asking for referrers."""
+
+    def test_a_blob_is_uploaded_once_with_its_digest_and_an_existing_one_not_again(
+        self, connect: Callable[..., tuple[RegistryClient, Recorder]]
+    ) -> None:
+        data = b'{"bomFormat":"CycloneDX"}'
+        stored: dict[str, bytes] = {}
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            path = request.url.path
+            if request.method == "HEAD":
+                return httpx.Response(200 if path.rsplit("/", 1)[1] in stored else 404)
+            if request.method == "POST":
+                return httpx.Response(
+                    202, headers={"Location": "/v2/app/blobs/uploads/u1?_state=x"}
+                )
+            if request.method == "PUT":
+                stored[request.url.params["digest"]] = request.read()
+                return httpx.Response(201)
+            return httpx.Response(500)
+
+        client, rec = connect("reg.example", handler)
+        assert client.put_blob("app", data) == digest_of(data)
+        assert stored == {digest_of(data): data}
+        put = rec.requests[-1]
+        assert put.url.path == "/v2/app/blobs/uploads/u1"
+        assert put.url.params["_state"] == "x"  # the upload's own state is kept
+        assert client.put_blob("app", data) == digest_of(data)
+        assert [r.method for r in rec.requests] == ["HEAD", "POST", "PUT", "HEAD"]
+
+    def test_an_upload_sent_to_another_host_is_refused(
+        self, connect: Callable[..., tuple[RegistryClient, Recorder]]
+    ) -> None:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.method == "HEAD":
+                return httpx.Response(404)
+            return httpx.Response(202, headers={"Location": "https://elsewhere.example/up"})
+
+        client, rec = connect("reg.example", handler)
+        with pytest.raises(RegistryError, match="sends the upload to another host"):
+            client.put_blob("app", b"x")
+        assert "elsewhere.example" not in rec.hosts
+
+    def test_referrers_api_absent_is_none_and_present_is_its_index(
+        self, connect: Callable[..., tuple[RegistryClient, Recorder]]
+    ) -> None:
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
+        client, _ = connect("reg.example", lambda r: httpx.Response(404))
+        assert client.referrers("app", d("a")) is None
+        client, rec = connect("reg.example", lambda r: httpx.Response(200, content=dumps(index)))
+        assert client.referrers("app", d("a")) == index
+        assert rec.requests[0].url.path == f"/v2/app/referrers/{d('a')}"
+
+    def test_a_stored_manifest_reports_whether_the_registry_indexed_its_subject(
+        self, connect: Callable[..., tuple[RegistryClient, Recorder]]
+    ) -> None:
+        body = dumps({"schemaVersion": 2})
+        client, _ = connect("reg.example", lambda r: httpx.Response(201))
+        assert client.put_manifest_bytes("app", "t", body, OCI_MANIFEST) == (digest_of(body), False)
+        client, _ = connect(
+            "reg.example", lambda r: httpx.Response(201, headers={"OCI-Subject": d("b")})
+        )
+        assert client.put_manifest_bytes("app", "t", body, OCI_MANIFEST) == (digest_of(body), True)
+
+    def test_a_blob_that_does_not_match_its_digest_is_refused(
+        self, connect: Callable[..., tuple[RegistryClient, Recorder]]
+    ) -> None:
+        client, _ = connect("reg.example", lambda r: httpx.Response(200, content=b"tampered"))
+        with pytest.raises(RegistryError, match="does not match its digest"):
+            client.blob("app", d("c"))

@@ -270,20 +270,22 @@ class RegistryClient:
             path = self._next_page(response, seen)
         return list(dict.fromkeys(found))
 
+    def _same_origin(self, response: httpx.Response, link: str, what: str) -> httpx.URL:
+        """`link` (a `Link` or `Location` header) resolved against the request; a
+        RegistryError when it leads to another origin, which gets no credentials."""
+        target = response.request.url.join(link)
+        here = response.request.url
+        if (target.scheme, target.host, target.port) != (here.scheme, here.host, here.port):
+            raise RegistryError(
+                f"registry {self.url} {what} to another host ({target.host}); refusing to follow it"
+            )
+        return target
+
     def _next_page(self, response: httpx.Response, seen: set[str]) -> str | None:
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
-        target = response.request.url.join(link)
-        if (target.scheme, target.host, target.port) != (
-            response.request.url.scheme,
-            response.request.url.host,
-            response.request.url.port,
-        ):
-            raise RegistryError(
-                f"registry {self.url} pages its tag list to another host ({target.host}); "
-                "refusing to follow it"
-            )
+        target = self._same_origin(response, link, "pages its tag list")
         path = target.raw_path.decode()
         return None if path in seen else path
 
@@ -371,6 +373,74 @@ class RegistryClient:
             )
         if "sha256:" + hashlib.sha256(response.content).hexdigest() != digest:
             raise RegistryError(f"config {digest[:19]} of {repository} does not match its digest")
+        return _json(response, f"registry {self.url}")
+
+    def blob(self, repository: str, digest: str) -> bytes | None:
+        """A blob's bytes, checked against its digest; None when the registry has none."""
+        response = self.request("GET", f"/v2/{repository}/blobs/{digest}")
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise RegistryError(
+                f"reading blob {digest[:19]} of {repository} on {self.url}: "
+                f"HTTP {response.status_code}"
+            )
+        if "sha256:" + hashlib.sha256(response.content).hexdigest() != digest:
+            raise RegistryError(f"blob {digest[:19]} of {repository} does not match its digest")
+        return response.content
+
+    def put_blob(self, repository: str, data: bytes) -> str:
+        """Upload `data` (one monolithic PUT) unless the registry already has it; its digest."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        head = self.request("HEAD", f"/v2/{repository}/blobs/{digest}")
+        if head.status_code == 200:
+            return digest
+        start = self.request("POST", f"/v2/{repository}/blobs/uploads/")
+        location = start.headers.get("location", "")
+        if start.status_code != 202 or not location:
+            raise RegistryError(
+                f"starting a blob upload to {repository} on {self.url}: HTTP {start.status_code}"
+            )
+        target = self._same_origin(start, location, "sends the upload")
+        query = target.params.set("digest", digest)
+        path = target.copy_with(params=query).raw_path.decode()
+        done = self.request("PUT", path, content=data, content_type="application/octet-stream")
+        if done.status_code != 201:
+            raise RegistryError(
+                f"uploading blob {digest[:19]} to {repository} on {self.url}: "
+                f"HTTP {done.status_code}"
+            )
+        return digest
+
+    def put_manifest_bytes(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> tuple[str, bool]:
+        """Store a manifest under `reference` (a tag or its digest): (its digest, whether
+        the registry said it indexed the manifest's subject, `OCI-Subject`)."""
+        response = self.request(
+            "PUT", f"/v2/{repository}/manifests/{reference}", content=body, content_type=media_type
+        )
+        if response.status_code >= 400:
+            raise RegistryError(
+                f"storing manifest {reference[:19]} in {repository} on {self.url}: "
+                f"HTTP {response.status_code}"
+            )
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        return digest, bool(response.headers.get("oci-subject"))
+
+    def referrers(self, repository: str, digest: str) -> dict[str, Any] | None:
+        """The referrers API's index of the manifests referring to `digest`; None when the
+        registry has no referrers API (registry:2 answers 404)."""
+        response = self.request(
+            "GET", f"/v2/{repository}/referrers/{digest}", accept=INDEX_TYPES[0]
+        )
+        if response.status_code in (404, 405, 400):
+            return None
+        if response.status_code >= 400:
+            raise RegistryError(
+                f"listing referrers of {digest[:19]} in {repository} on {self.url}: "
+                f"HTTP {response.status_code}"
+            )
         return _json(response, f"registry {self.url}")
 
     def catalog(self) -> list[str]:

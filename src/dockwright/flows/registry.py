@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dockwright.build.plan import BuildPlan
 from dockwright.build.record import last_build_tag
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
@@ -97,6 +98,48 @@ def published_versions(project: Project, name: str, say: Callable[[str], None]) 
         return pub.published_versions([r for *_, r in destinations(project, [], registry)])
 
 
+def attach_sboms(
+    project: Project,
+    pub: Publisher,
+    items: list[PushItem],
+    digests: dict[str, str],
+    say: Callable[[str], None],
+) -> None:
+    """Each pushed image's SBOM, attached to its digest in the registry
+    (`flows.evidence`); an image no longer in this engine (a release that re-tagged
+    an earlier one's images) keeps the SBOM attached to it then, if any."""
+    from dockwright.flows import evidence  # trivy and the OCI artifacts: only when pushing
+
+    images = []
+    for item in items:
+        digest = digests[item.repository]
+        listed, _ = evidence.sboms(pub.api, item.path, digest)
+        if not listed and not engine.image_exists(item.source):
+            say(f"sbom {item.service}: not attached: {item.source} is not in this engine")
+            continue
+        images.append((item.service, item.source, item.repository, digest))
+    evidence.attach(project, pub.api, images, say)
+
+
+def publish_build(
+    project: Project,
+    pub: Publisher,
+    plan: BuildPlan,
+    registry: RegistrySettings,
+    say: Callable[[str], None],
+) -> list[Published]:
+    """`build --push`: the build's clean `sha-` tag is written once (the first image
+    published from a commit keeps it), `dev` and a dirty tree's tag move; then each
+    image's SBOM is attached to its digest."""
+    tags = plan.images[0].tags
+    items = push_items(
+        project, plan.services, registry=registry, source_tag=tags[0], **tag_kinds(tags)
+    )
+    published = pub.publish(items)
+    attach_sboms(project, pub, items, {p.repository: p.digest for p in published}, say)
+    return published
+
+
 def push(
     project: Project, name: str, services: list[str], tag: str, say: Callable[[str], None]
 ) -> tuple[str, list[Published]]:
@@ -112,4 +155,6 @@ def push(
         items = push_items(
             project, services, registry=registry, source_tag=tag, **tag_kinds((tag,))
         )
-        return tag, pub.publish(items)
+        published = pub.publish(items)
+        attach_sboms(project, pub, items, {p.repository: p.digest for p in published}, say)
+        return tag, published

@@ -20,7 +20,7 @@ from dockwright.engine import git
 from dockwright.errors import EngineError, EnvFileError, ReleaseError
 from dockwright.flows.build import builder_driver, prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
-from dockwright.flows.registry import destinations, publisher, registry_settings
+from dockwright.flows.registry import attach_sboms, destinations, publisher, registry_settings
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
 from dockwright.registry.publish import Publisher, push_attempts, registry_path
 from dockwright.registry.record import load_records, records_folder
@@ -260,10 +260,14 @@ def _run(
         attempt.built_from(inputs)
         show.say(note)
 
+    def push(p: rel.ReleasePlan) -> None:
+        attempt.push_immutable(p)
+        attach_sboms(project, pub, p.push_items(), attempt.digests, show.say)
+
     hooks = rel.Hooks(
         build=build,
         gates=gates,
-        push_immutable=attempt.push_immutable,
+        push_immutable=push,
         push_floating=attempt.push_floating,
         on_step=show.step,
         progress=attempt.progress,

@@ -48,16 +48,21 @@ class Written:
 
 def make_plan(project: Project, names: list[str], *, target: str) -> SbomPlan:
     """The built image of each named (or every buildable) service, and the trivy to run."""
+    services = select(repo.load_services(project), names, buildable=True)
+    return plan_for(project, [(svc.name, image_for(project, svc, target)) for svc in services])
+
+
+def plan_for(project: Project, images: list[tuple[str, str]]) -> SbomPlan:
+    """The SBOMs of these (service, image) pairs, with the settings' trivy."""
     raw = scan_settings(project, scanner="trivy", fail_on="")
     settings = runner.ScannerSettings(
         scanner="trivy", trivy=raw["trivy"], cache_dir=raw["cache_dir"], timeout=raw["timeout"]
     )
-    services = select(repo.load_services(project), names, buildable=True)
     return SbomPlan(
         trivy=runner.find_trivy(settings),
         cache_dir=settings.cache_dir,
         timeout=settings.timeout,
-        images=tuple((svc.name, image_for(project, svc, target)) for svc in services),
+        images=tuple(images),
         folder=project.root / FOLDER,
     )
 

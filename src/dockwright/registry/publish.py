@@ -152,10 +152,12 @@ class Publisher:
         self.api.check_access(hint=self.access.hint(self.registry))
 
     def published_versions(self, repositories: list[str]) -> list[str]:
-        """Every tag any of these repositories already has in the registry."""
+        """Every image tag any of these repositories already has in the registry (the
+        referrers tag schema's `sha256-<hex>` indexes are not image tags)."""
         found: set[str] = set()
         for repository in repositories:
-            found.update(self.api.tags(registry_path(repository)))
+            tags = self.api.tags(registry_path(repository))
+            found.update(t for t in tags if not t.startswith("sha256-"))
         return sorted(found)
 
     def digest_of(self, item: PushItem, tag: str) -> str | None:

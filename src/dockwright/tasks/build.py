@@ -73,14 +73,9 @@ def _show(result: BuildResult, as_json: bool) -> None:
 def _push(pub: Publisher, project: Project, plan: BuildPlan, registry: RegistrySettings) -> None:
     """Push a development build: its clean `sha-` tag is written once (the first
     image published from a commit keeps it); `dev` and a dirty tree's tag move."""
-    from dockwright.flows.registry import push_items
-    from dockwright.registry.publish import tag_kinds
+    from dockwright.flows.registry import publish_build
 
-    tags = plan.images[0].tags
-    items = push_items(
-        project, plan.services, registry=registry, source_tag=tags[0], **tag_kinds(tags)
-    )
-    for done in pub.publish(items):
+    for done in publish_build(project, pub, plan, registry, say):
         console.print(f"[green]pushed[/] {done.repository} {done.digest[:19]}")
 
 
