@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from functools import cache
@@ -61,6 +62,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return group_of(nodeid)
 
     return GroupScheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Programs the tests start print their tables as wide as `COLUMNS` says, so the
+    assertions on their output see the same lines under `pytest -n` (whose workers set
+    COLUMNS=80), in CI and in a narrow terminal: 140, dockwright's width without one."""
+    os.environ["COLUMNS"] = "140"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

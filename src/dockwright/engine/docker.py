@@ -202,6 +202,35 @@ def image_history(ref: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in str(out).splitlines() if line.strip()]
 
 
+def layer_history(ref: str) -> list[tuple[int, str]]:
+    """(bytes, instruction) of every history entry of an image, oldest first."""
+    try:
+        out = cli.run(
+            "image",
+            "history",
+            "--no-trunc",
+            "--human=false",
+            "--format",
+            "{{.Size}}\t{{.CreatedBy}}",
+            ref,
+        )
+    except cli.CliFailed as exc:
+        raise EngineError(f"docker image history {ref} failed: {exc.last_line}") from exc
+    rows = []
+    for line in out.splitlines():
+        size, _, created_by = line.partition("\t")
+        rows.append((int(size) if size.strip().isdigit() else 0, created_by))
+    return rows[::-1]
+
+
+def pull(ref: str) -> None:
+    """`docker pull` with the user's own docker login."""
+    try:
+        cli.run("pull", "--quiet", ref)
+    except cli.CliFailed as exc:
+        raise RegistryError(f"docker pull {ref} failed: {exc.last_line}") from exc
+
+
 def export_filesystem(ref: str, dest: Path) -> Path:
     """Write the image's flattened filesystem as a tar file (for file and secret checks)."""
     try:

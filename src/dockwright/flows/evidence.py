@@ -63,7 +63,7 @@ def attach(
             raise RegistryError(f"{repository}@{digest[:19]} is not in the registry")
         listed, via = sboms(api, path, digest)
         if listed:
-            _verify(api, path, listed[0].digest, None)
+            read_back(api, path, listed[0].digest)
             done.append(
                 Attached(
                     service=service,
@@ -105,7 +105,7 @@ def attach(
                 f"the SBOM of {repository}@{digest[:19]} was pushed ({mdigest[:19]}) but the "
                 f"registry does not list it among the image's referrers ({via})"
             )
-        _verify(api, path, mdigest, blob)
+        read_back(api, path, mdigest, blob)
         done.append(
             Attached(
                 service=service,
@@ -120,7 +120,7 @@ def attach(
     return done
 
 
-def _verify(api: RegistryClient, path: str, manifest: str, blob: bytes | None) -> bytes:
+def read_back(api: RegistryClient, path: str, manifest: str, blob: bytes | None = None) -> bytes:
     """Read an SBOM artifact back by digest: its manifest, then its layer (checked
     against its digest by the client, and against `blob` when given)."""
     got = api.manifest(path, manifest)

@@ -6,6 +6,7 @@ from invoke.collection import Collection
 
 from dockwright.tasks.build import build
 from dockwright.tasks.check import check
+from dockwright.tasks.diff import diff
 from dockwright.tasks.env import ns as env_ns
 from dockwright.tasks.init import init
 from dockwright.tasks.release import push, registry_ns, release, tags, version
@@ -20,6 +21,7 @@ ns.add_task(build)
 ns.add_task(check)
 ns.add_task(scan)
 ns.add_task(sbom)
+ns.add_task(diff)
 for _task in (version, tags, push, release):
     ns.add_task(_task)
 ns.add_collection(registry_ns)
