@@ -58,8 +58,8 @@ def repo(tmp_path: Path, unique: str, registry: Registry) -> Iterator[Path]:
     remove_repository(f"{registry.url}/{project}/app")
 
 
-def release(repo: Path) -> None:
-    proc = invoke(repo, "release", "--bump", "minor")
+def release(repo: Path, env: dict[str, str] | None = None) -> None:
+    proc = invoke(repo, "release", "--bump", "minor", env=env)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -71,7 +71,8 @@ def test_diff_of_two_releases_shows_the_package_the_layers_and_the_sizes(
     (repo / "Dockerfile").write_text(DOCKERFILE.format(version="1.2.4"))
     (repo / "data.bin").write_bytes(b"\1" * 2_100_000)
     git(repo, "commit", "-qam", "feat: a bigger data file, dwmarker 1.2.4")
-    release(repo)  # 0.3.0
+    summary = repo.parent / "step-summary.md"
+    release(repo, env={"GITHUB_STEP_SUMMARY": str(summary)})  # 0.3.0
 
     proc = invoke(repo, "diff", "0.2.0", "0.3.0", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -97,6 +98,15 @@ def test_diff_of_two_releases_shows_the_package_the_layers_and_the_sizes(
     }
     # The same base image, as both releases recorded it.
     assert app["bases"] == []
+    # The release's CHANGELOG entry and job summary say the same of the size.
+    line = (
+        f"app {new.size / 1e6:.1f} MB ({(new.size - old.size) / 1e6:+.1f} MB since 0.2.0; "
+        "budget 500 MB)"
+    )
+    changelog = (repo / "CHANGELOG.md").read_text()
+    section = changelog[changelog.index("## [0.3.0]") : changelog.index("## [0.2.0]")]
+    assert f"### Images\n\n- {line}" in section, section
+    assert f"- {line}" in summary.read_text()
 
     table = invoke(repo, "diff", "0.2.0", "0.3.0")
     assert table.returncode == 0, table.stderr

@@ -272,6 +272,11 @@ class TestRelease:
         assert record["promoted_from"] == "0.2.0" and record["gates"], record
 
         assert "sbom one: found (attached earlier)" in said  # 0.2.0's, same digest
+        # The entry says the (unchanged) size, from the record 0.2.0 left.
+        changelog = (repo / "CHANGELOG.md").read_text()
+        section = changelog[changelog.index("## [0.2.1]") : changelog.index("## [0.2.0]")]
+        size = docker.image.inspect("mini/one:0.2.0").size
+        assert f"- one {size / 1e6:.1f} MB (+0.0 MB since 0.2.0; budget 500 MB)" in section
 
         # --rebuild builds and gates again: only the version differs, so per image
         # a new config and manifest, plus service one's tiny layer that echoes
@@ -329,7 +334,9 @@ class TestRelease:
         assert release(repo, "--bump", "patch").returncode == 0
         changelog = (repo / "CHANGELOG.md").read_text()
         newest = changelog[changelog.index("## [0.2.1]") : changelog.index("## [0.2.0]")]
-        assert newest.count("\n- ") == 1 and f"- the search endpoint pages ({fixed})" in newest
+        notes, images = newest.split("### Images")
+        assert notes.count("\n- ") == 1 and f"- the search endpoint pages ({fixed})" in notes
+        assert images.count("\n- ") == 2  # a size line per image
 
     def test_patch_of_older_minor_does_not_move_latest_or_major(
         self, repo: Path, registry: Registry

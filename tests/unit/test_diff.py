@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dockwright.release.diff import Layer, Side, compare, detail_lines, layers, markdown
+from dockwright.release.diff import (
+    Layer,
+    Side,
+    compare,
+    detail_lines,
+    layers,
+    markdown,
+    size_line,
+)
 from dockwright.scan.sbom import Package
 
 BASE = Layer(id="sha256:" + "b" * 64, size=112_568_707, created_by="")
@@ -116,3 +124,13 @@ def test_markdown_has_a_row_per_service_and_the_changes() -> None:
     assert "### Images: 0.2.0 -> 0.3.0" in text
     assert "| backend | 138.1 MB | +2.3 MB | 150 MB | +1 -1 | +1 -1 ~1 |" in text
     assert "- `~ pypi fastapi 0.110.0 -> 0.111.0`" in text
+
+
+def test_a_size_line_without_an_earlier_size_or_a_budget() -> None:
+    assert (
+        size_line("web", 189_500_000, None, "0.1.0", 200_000_000) == "web 189.5 MB (budget 200 MB)"
+    )
+    assert size_line("web", 189_500_000, 190_000_000, "0.1.0", None) == (
+        "web 189.5 MB (-0.5 MB since 0.1.0)"
+    )
+    assert size_line("web", 189_500_000, None, "0.1.0", None) == "web 189.5 MB"

@@ -4,6 +4,7 @@ registry, whose credentials, a Publisher, and what goes where. Nothing here prin
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,6 +111,7 @@ def attach_sboms(
     an earlier one's images) keeps the SBOM attached to it then, if any."""
     from dockwright.flows import evidence  # trivy and the OCI artifacts: only when pushing
 
+    started = time.monotonic()
     images = []
     for item in items:
         digest = digests[item.repository]
@@ -119,6 +121,7 @@ def attach_sboms(
             continue
         images.append((item.service, item.source, item.repository, digest))
     evidence.attach(project, pub.api, images, say)
+    say(f"evidence: SBOMs in the registry in {time.monotonic() - started:.2f} s")
 
 
 def publish_build(

@@ -5,8 +5,10 @@ through the caller's `Show`, and nothing here prints."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +19,17 @@ from dockwright.build.run import BuildResult
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
 from dockwright.engine import git
-from dockwright.errors import EngineError, EnvFileError, ReleaseError
+from dockwright.errors import ConfigError, EngineError, EnvFileError, ReleaseError
 from dockwright.flows.build import builder_driver, prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.registry import attach_sboms, destinations, publisher, registry_settings
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
+from dockwright.policy import expectations_from
 from dockwright.registry.publish import Publisher, push_attempts, registry_path
-from dockwright.registry.record import load_records, records_folder
+from dockwright.registry.record import load_record, load_records, record_path, records_folder
 from dockwright.release import plan as rel
 from dockwright.release.attempt import ReleaseAttempt
+from dockwright.release.diff import MB, size_line
 from dockwright.release.evidence import attestation_note, build_inputs
 from dockwright.release.notes import grouped, note_of
 from dockwright.release.promote import BuildInput, Promotion, choose
@@ -253,12 +257,27 @@ def _run(
         show.gates(p)
         attempt.passed_gates(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), kinds)
 
+    sizes: dict[str, list[str]] = {}  # the CHANGELOG entry's "Images" lines
+
     def build(p: rel.ReleasePlan) -> None:
         images = build_plan(project, p)
-        require_built(show.build(images))
-        inputs, note = evidence(project, images)
-        attempt.built_from(inputs)
+        result = show.build(images)
+        require_built(result)
+        built = {s.service: s.size for s in result.services}
+        started = time.monotonic()
+        found, note = evidence(project, images, built)
+        attempt.built_from(found)
         show.say(note)
+        show.say(f"evidence: build inputs recorded in {time.monotonic() - started:.2f} s")
+        sizes["Images"] = size_notes(project, p, built, inputs.current)
+        summarize(p, sizes["Images"])
+
+    if not rebuild and promotion and attempt.record.promoted_from:
+        promoted = (attempt.record.inputs.get("images") or {}).items()
+        sizes["Images"] = size_notes(
+            project, plan, {svc: int(i.get("size") or 0) for svc, i in promoted}, inputs.current
+        )
+        summarize(plan, sizes["Images"])
 
     def push(p: rel.ReleasePlan) -> None:
         attempt.push_immutable(p)
@@ -282,14 +301,50 @@ def _run(
             changelog=project.path(project.settings.changelog),
             source=inputs.state.source,
             today=today,
-            notes=inputs.notes,
+            notes={**inputs.notes, **sizes},
         ),
         rerun=rerun_command(request),
         build=rebuild,
     )
 
 
-def evidence(project: Project, images: BuildPlan) -> tuple[dict[str, Any], str]:
+def size_notes(
+    project: Project, plan: rel.ReleasePlan, sizes: dict[str, int], since: str
+) -> list[str]:
+    """A CHANGELOG line per image: its size, the change since the previous release
+    (`since`, from its record, else its image in this engine) and the budget."""
+    try:
+        record = load_record(record_path(git.git_dir(project.root), since))
+    except ConfigError:
+        record = None  # unreadable: the engine's image is the other witness
+    before = (record.inputs.get("images") or {}) if record else {}
+    services = {s.name: s for s in repo.build_services(project)}
+    defaults = dataclasses.asdict(project.settings.policy)
+    lines = []
+    for image in plan.images:
+        size = sizes.get(image.service)
+        svc = services.get(image.service)
+        if not size or svc is None:
+            continue
+        old = int((before.get(image.service) or {}).get("size") or 0) or None
+        if old is None:
+            local = f"{image.local_repository}:{since}"
+            old = engine.inspect_image(local).size if engine.image_exists(local) else None
+        budget = int(expectations_from(svc.extension, defaults).size_budget_mb * MB)
+        lines.append(f"- {size_line(image.service, size, old, since, budget)}")
+    return lines
+
+
+def summarize(plan: rel.ReleasePlan, lines: list[str]) -> None:
+    """The release's image sizes in the GitHub job summary, when there is one."""
+    if path := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"### Release {plan.version}: images\n\n" + "\n".join(lines) + "\n")
+
+
+def evidence(
+    project: Project, images: BuildPlan, sizes: dict[str, int]
+) -> tuple[dict[str, Any], str]:
     """What the release's images were built from (`release.evidence`), and the line on
     provenance attestations for this builder and engine."""
     dockerfiles: dict[str, tuple[str, str]] = {}
@@ -309,7 +364,9 @@ def evidence(project: Project, images: BuildPlan) -> tuple[dict[str, Any], str]:
         }
     except EngineError:
         bases = {}  # a base only the builder holds (docker-container): not resolvable here
-    inputs = build_inputs(images, dockerfiles=dockerfiles, bases=bases, base_refs=base_refs)
+    inputs = build_inputs(
+        images, dockerfiles=dockerfiles, bases=bases, base_refs=base_refs, sizes=sizes
+    )
     note = attestation_note(builder_driver(project, images.builder), engine.image_store())
     return inputs, note
 

@@ -99,6 +99,7 @@ class ReleaseAttempt:
         self.record = replace(
             self.record.passed(promotion.gates, promotion.scanned),
             promoted_from=promotion.version,
+            inputs=promotion.inputs,
         )
         save_record(self.path, self.record)
 

@@ -19,6 +19,15 @@ def megabytes(size: int, *, sign: bool = False) -> str:
     return f"{size / MB:{'+' if sign else ''}.1f} MB"
 
 
+def size_line(service: str, size: int, before: int | None, since: str, budget: int | None) -> str:
+    """`backend 138.1 MB (+2.3 MB since 0.2.0; budget 150 MB)`; without `before` (no
+    earlier size known) the change is left out."""
+    parts = [f"{megabytes(size - before, sign=True)} since {since}"] if before is not None else []
+    if budget:
+        parts.append(f"budget {budget / MB:g} MB")
+    return f"{service} {megabytes(size)}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Layer:
     id: str  # the uncompressed diff ID (sha256:...)
@@ -57,11 +66,7 @@ class ServiceDiff:
 
     def size_line(self, since: str) -> str:
         """`backend 138.1 MB (+2.3 MB since 0.2.0; budget 150 MB)`."""
-        budget = f"; budget {self.budget / MB:g} MB" if self.budget else ""
-        return (
-            f"{self.service} {megabytes(self.new.size)} "
-            f"({megabytes(self.delta, sign=True)} since {since}{budget})"
-        )
+        return size_line(self.service, self.new.size, self.old.size, since, self.budget)
 
     def as_dict(self) -> dict[str, Any]:
         def layer(item: Layer) -> dict[str, Any]:

@@ -37,6 +37,7 @@ def build_inputs(
     dockerfiles: Mapping[str, tuple[str, str]],
     bases: Mapping[str, Mapping[str, Any]],
     base_refs: Mapping[str, tuple[str, ...]],
+    sizes: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The record's `inputs`. `dockerfiles`: service -> (repository-relative path,
     text); `base_refs`: service -> its base images; `bases`: base -> facts
@@ -52,6 +53,7 @@ def build_inputs(
             "args": {k: v for k, v in sorted(image.args.items()) if not looks_secret(k)},
             "args_left_out": sorted(k for k in image.args if looks_secret(k)),
             "bases": {ref: dict(bases.get(ref, {})) for ref in base_refs[image.service]},
+            "size": (sizes or {}).get(image.service, 0),  # bytes, as the engine reports it
         }
     return {
         "revision": first.get(f"{OCI}.revision", ""),

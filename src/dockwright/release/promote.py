@@ -17,7 +17,8 @@ name the new one. `release --rebuild` builds instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from dockwright.registry.record import ReleaseRecord
 from dockwright.repo.dockerignore import excludes
@@ -32,6 +33,7 @@ class Promotion:
     gates: str
     scanned: tuple[str, ...]
     digests: dict[str, str]  # repository -> digest
+    inputs: dict[str, Any] = field(default_factory=dict)  # what they were built from
 
     def describe(self) -> str:
         return (
@@ -120,6 +122,7 @@ def choose(
                     gates=record.gates,
                     scanned=record.scanned,
                     digests={repo: record.images[repo] for repo in repositories},
+                    inputs=record.inputs,
                 ),
                 "",
             )

@@ -27,8 +27,9 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def say(message: str) -> None:
-    """A flow's progress line, indented under the step it belongs to (stderr)."""
-    console.print(f"  {message}", markup=False)
+    """A flow's progress line, indented under the step it belongs to (stderr); never
+    folded, so a log keeps it on one line, whole, for grep."""
+    console.print(f"  {message}", markup=False, soft_wrap=True)
 
 
 class Terminated(BaseException):
