@@ -93,6 +93,16 @@ def wrapper(folder: Path, log: Path) -> Path:
     return script
 
 
+def logged(root: Path, image: str, tmp_path: Path) -> Repo:
+    """The repository at `root`, its builds run with the logging `docker` first on PATH
+    and the cache on."""
+    log = tmp_path / "docker.log"
+    script = wrapper(tmp_path / "bin", log)
+    env = {**os.environ, "PATH": f"{script.parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("DOCKWRIGHT_CACHE", None)
+    return Repo(root, image, log, env)
+
+
 @pytest.fixture
 def repo(tmp_path: Path, unique: str) -> Iterator[Repo]:
     image = f"dwcache-{unique}/app"
@@ -106,11 +116,7 @@ def repo(tmp_path: Path, unique: str) -> Iterator[Repo]:
             "dockwright.toml": f'project = "dwcache-{unique}"\ncompose_files = ["compose.yaml"]\n',
         },
     )
-    log = tmp_path / "docker.log"
-    script = wrapper(tmp_path / "bin", log)
-    env = {**os.environ, "PATH": f"{script.parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("DOCKWRIGHT_CACHE", None)
-    yield Repo(root, image, log, env)
+    yield logged(root, image, tmp_path)
     remove_repository(image)
 
 
@@ -213,11 +219,7 @@ def plain(tmp_path: Path, unique: str) -> Iterator[Repo]:
         },
     )
     (root / "local.txt").write_text("one\n")
-    log = tmp_path / "docker.log"
-    script = wrapper(tmp_path / "bin", log)
-    env = {**os.environ, "PATH": f"{script.parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("DOCKWRIGHT_CACHE", None)
-    yield Repo(root, image, log, env)
+    yield logged(root, image, tmp_path)
     remove_repository(image)
     remove_repository(base.split(":")[0])
 

@@ -365,29 +365,30 @@ class RegistryClient:
 
     def config_blob(self, repository: str, digest: str) -> dict[str, Any]:
         """An image's config (labels, history), fetched by digest and checked against it."""
-        response = self.request("GET", f"/v2/{repository}/blobs/{digest}")
-        if response.status_code >= 400:
+        response = self._blob(repository, digest, "config")
+        if response is None:
             raise RegistryError(
-                f"reading config {digest[:19]} of {repository} on {self.url}: "
-                f"HTTP {response.status_code}"
+                f"reading config {digest[:19]} of {repository} on {self.url}: HTTP 404"
             )
-        if "sha256:" + hashlib.sha256(response.content).hexdigest() != digest:
-            raise RegistryError(f"config {digest[:19]} of {repository} does not match its digest")
         return _json(response, f"registry {self.url}")
 
     def blob(self, repository: str, digest: str) -> bytes | None:
         """A blob's bytes, checked against its digest; None when the registry has none."""
+        response = self._blob(repository, digest, "blob")
+        return response.content if response is not None else None
+
+    def _blob(self, repository: str, digest: str, what: str) -> httpx.Response | None:
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}")
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
             raise RegistryError(
-                f"reading blob {digest[:19]} of {repository} on {self.url}: "
+                f"reading {what} {digest[:19]} of {repository} on {self.url}: "
                 f"HTTP {response.status_code}"
             )
         if "sha256:" + hashlib.sha256(response.content).hexdigest() != digest:
-            raise RegistryError(f"blob {digest[:19]} of {repository} does not match its digest")
-        return response.content
+            raise RegistryError(f"{what} {digest[:19]} of {repository} does not match its digest")
+        return response
 
     def put_blob(self, repository: str, data: bytes) -> str:
         """Upload `data` (one monolithic PUT) unless the registry already has it; its digest."""
