@@ -102,10 +102,11 @@ class PolicySettings:
     healthcheck: dict[str, float] = field(default_factory=_seed_healthcheck)
     ports: tuple[int, ...] = ()
     hadolint_threshold: str = "warning"
+    base_freshness: str = "warn"
     waivers: dict[str, str] = field(default_factory=dict)
 
     def check(self, where: str) -> None:
-        from dockwright.policy.rules import COMPOSE_RULES, HADOLINT_LEVELS, RULES
+        from dockwright.policy.rules import COMPOSE_RULES, FRESHNESS_MODES, HADOLINT_LEVELS, RULES
 
         if self.size_budget_mb <= 0:
             raise ConfigError(f"{where}.size_budget_mb: {self.size_budget_mb:g}; a size above 0")
@@ -120,6 +121,11 @@ class PolicySettings:
             raise ConfigError(
                 f"{where}.hadolint_threshold: {self.hadolint_threshold!r}; "
                 f"use one of {', '.join(HADOLINT_LEVELS)}"
+            )
+        if self.base_freshness not in FRESHNESS_MODES:
+            raise ConfigError(
+                f"{where}.base_freshness: {self.base_freshness!r}; "
+                f"use one of {', '.join(FRESHNESS_MODES)}"
             )
         for rule, reason in self.waivers.items():
             if rule not in RULES and rule not in COMPOSE_RULES:

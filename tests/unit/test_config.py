@@ -374,7 +374,7 @@ class TestPolicySettings:
             ),
             (
                 {"health_path": "/health"},
-                ".policy: unknown key 'health_path'; known keys: hadolint",
+                ".policy: unknown key 'health_path'; known keys: base_freshness, hadolint",
             ),
         ],
     )

@@ -322,8 +322,8 @@ class TestExpectationsFrom:
         with pytest.raises(ConfigError) as info:
             expectations_from(extension, defaults)
         assert str(info.value) == (
-            f"x-dockwright: unknown key {name!r}; known: hadolint_threshold, health_budget, "
-            "health_path, healthcheck, port, ports, size_budget_mb, uid, waivers"
+            f"x-dockwright: unknown key {name!r}; known: base_freshness, hadolint_threshold, "
+            "health_budget, health_path, healthcheck, port, ports, size_budget_mb, uid, waivers"
         )
 
     @pytest.mark.parametrize(
@@ -346,7 +346,7 @@ class TestExpectationsFrom:
             expectations_from({"waivers": {"sise": WAIVER}}, {})
         assert str(info.value) == (
             "waiver for unknown rule 'sise'; rules: size, user, healthcheck, ports, labels, "
-            "base-pinned, sensitive-files, secret-values, compilers, hadolint, "
+            "base-pinned, sensitive-files, secret-values, compilers, hadolint, base-fresh, "
             "ports-all-interfaces, literal-secret, container-name, home-mount"
         )
 

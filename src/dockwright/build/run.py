@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class ServiceResult:
     error: str = ""
     log_tail: tuple[str, ...] = ()
     up_to_date: bool = False  # not built: nothing it is built from changed (flows.build)
+    # base ref -> {id, digests, created} as the engine held it when the image was built
+    bases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class ServiceResult:
             "error": self.error,
             "log_tail": list(self.log_tail),
             "up_to_date": self.up_to_date,
+            "bases": self.bases,
         }
 
 

@@ -231,6 +231,39 @@ def pull(ref: str) -> None:
         raise RegistryError(f"docker pull {ref} failed: {exc.last_line}") from exc
 
 
+def _engine_host() -> str:
+    """The engine's address as the docker CLI finds it: DOCKER_HOST, else the current
+    context's endpoint."""
+    if host := os.environ.get("DOCKER_HOST"):
+        return host
+    try:
+        return cli.run("context", "inspect", "--format", "{{.Endpoints.docker.Host}}").strip()
+    except cli.CliFailed as exc:
+        raise EngineError(f"docker context inspect failed: {exc.last_line}") from exc
+
+
+def registry_digest(ref: str) -> str:
+    """The digest a tag resolves to in its registry now, as the engine would pull it:
+    through the engine's registry mirrors, with the user's docker login (docker-py
+    sends the engine the credentials of that one registry). RegistryError when the
+    registry does not resolve it."""
+    from docker.api.client import APIClient
+    from docker.errors import APIError, DockerException
+
+    try:
+        client = APIClient(base_url=_engine_host(), version="auto", timeout=60)
+        try:
+            data = client.inspect_distribution(ref)
+        finally:
+            client.close()
+    except APIError as exc:
+        reason = str(exc.explanation or exc).strip().splitlines()[-1]
+        raise RegistryError(f"the registry did not resolve it ({reason})") from exc
+    except DockerException as exc:
+        raise EngineError(f"asking the engine for {ref} failed: {exc}") from exc
+    return str(data["Descriptor"]["digest"])
+
+
 def export_filesystem(ref: str, dest: Path) -> Path:
     """Write the image's flattened filesystem as a tar file (for file and secret checks)."""
     try:

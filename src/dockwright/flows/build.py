@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
-from dockwright.build.plan import BuildPlan, check_cache_export, plan_build
+from dockwright.build.plan import BuildPlan, ImageBuild, check_cache_export, plan_build
 from dockwright.build.progress import BakeProgress
 from dockwright.build.record import report_path, write_reports
 from dockwright.build.run import BuildResult, ServiceResult, run_plan
@@ -81,12 +83,59 @@ def execute(
             engine.ensure_engine()
         if fresh and result.ok:
             fresh.remember()
+    result = with_bases(result, fresh.facts if fresh else {})
     write_reports(
         result.as_dict(),
         report_path(project.root),
         plan.images[0].labels.get("org.opencontainers.image.version", ""),
     )
     return result
+
+
+def base_refs(image: ImageBuild) -> tuple[str, ...]:
+    """The external images a service's Dockerfile builds FROM (not `scratch`)."""
+    text = Path(image.dockerfile).read_text(encoding="utf-8")
+    return tuple(b for b in base_images(text, image.args) if b.lower() != "scratch")
+
+
+def _base_facts(refs: list[str]) -> dict[str, engine.ImageFacts]:
+    """The engine's facts of each base it holds (one call; one per base if one is missing:
+    a base only a builder or a registry holds)."""
+    try:
+        return dict(zip(refs, engine.inspect_images(refs), strict=True))
+    except EngineError:
+        found = {}
+        for ref in refs:
+            with suppress(EngineError):
+                found[ref] = engine.inspect_image(ref)
+        return found
+
+
+def with_bases(result: BuildResult, known: Mapping[str, engine.ImageFacts]) -> BuildResult:
+    """Each built service's base images as the engine held them: on the `docker` driver
+    these are what the build used (`check` compares them with the registry's)."""
+    images = {i.service: i for i in result.plan.images if Path(i.dockerfile).is_file()}
+    refs = {name: base_refs(image) for name, image in images.items()}
+    wanted = sorted({r for name, rs in refs.items() for r in rs} - set(known))
+    facts = {**known, **(_base_facts(wanted) if wanted else {})}
+    services = tuple(
+        replace(
+            s,
+            bases={
+                ref: {
+                    "id": facts[ref].id,
+                    "digests": list(facts[ref].repo_digests),
+                    "created": str(facts[ref].raw.get("Created", "")),
+                }
+                for ref in refs.get(s.service, ())
+                if ref in facts
+            },
+        )
+        if s.ok
+        else s
+        for s in result.services
+    )
+    return replace(result, services=services)
 
 
 class UpToDate:
@@ -109,6 +158,7 @@ class UpToDate:
         self.kind = f"up-to-date-{plan.target}-{'-'.join(sorted(plan.services))}"
         self.key = key
         self.bases = bases
+        self.facts: dict[str, engine.ImageFacts] = {}  # what the last engine call found
 
     @classmethod
     def of(cls, plan: BuildPlan, project: Project, driver: str) -> UpToDate | None:
@@ -127,12 +177,11 @@ class UpToDate:
             tree = cache.tree_part(context, names=names, paths=paths)
             if tree is None:
                 return None
-            text = dockerfile.read_text(encoding="utf-8")
             secrets = [Path(src) for spec in image.secrets for src in _secret_source(spec)]
             parts += [tree, cache.file_part(dockerfile), *map(cache.file_part, secrets)]
             # A base named by a variable it cannot resolve comes out wrong ("python:"),
             # is not found in the engine, and so the build runs.
-            bases += [b for b in base_images(text, image.args) if b.lower() != "scratch"]
+            bases += base_refs(image)
         return cls(plan, project, cache.key(parts), sorted(set(bases)))
 
     def _refs(self) -> list[str]:
@@ -143,9 +192,10 @@ class UpToDate:
         a base is only in a registry)."""
         refs = [ref for image in self.plan.images for ref in image.refs] + self.bases
         try:
-            return dict(zip(refs, engine.inspect_images(refs), strict=True))
+            self.facts = dict(zip(refs, engine.inspect_images(refs), strict=True))
         except EngineError:
             return None
+        return self.facts
 
     def result(self) -> BuildResult | None:
         """The result of a build that did not need to run, or None when it does."""

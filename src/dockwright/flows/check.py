@@ -7,6 +7,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,14 @@ from dockwright.build.plan import TARGETS, dev_tags
 from dockwright.build.record import read_report
 from dockwright.config import Project
 from dockwright.engine import docker as engine
-from dockwright.errors import ConfigError, PolicyError
+from dockwright.errors import ConfigError, DockwrightError, EngineError, PolicyError, RegistryError
 from dockwright.flows.events import Say
 from dockwright.policy import Verdict, evaluate, expectations_from
 from dockwright.policy.compose import Finding, apply_waivers, lint_files
-from dockwright.policy.evidence import gather
+from dockwright.policy.evidence import base_states, gather
 from dockwright.repo import project as repo
 from dockwright.repo.compose import Service, compose_files, select
+from dockwright.repo.dockerfile import base_images
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,32 @@ def images_to_check(
     return images
 
 
+def recorded_bases(report: Mapping[str, Any], service: str, image: str) -> dict[str, Any]:
+    """The base images the last build recorded for `service`, when it built `image`."""
+    for s in report.get("services", []):
+        if s.get("service") == service and s.get("image") == image:
+            return dict(s.get("bases") or {})
+    return {}
+
+
+def _memo(resolve: Callable[[str], str]) -> Callable[[str], str]:
+    """`resolve` asked once per base across the services, its failure kept too."""
+    seen: dict[str, str | DockwrightError] = {}
+
+    def lookup(ref: str) -> str:
+        if ref not in seen:
+            try:
+                seen[ref] = resolve(ref)
+            except (RegistryError, EngineError) as exc:
+                seen[ref] = exc
+        found = seen[ref]
+        if isinstance(found, DockwrightError):
+            raise found
+        return found
+
+    return lookup
+
+
 def compose_findings(project: Project, services: list[Service], names: list[str]) -> list[Finding]:
     """Findings in every configured compose file (base, dev, prod), waivers applied."""
     s = project.settings
@@ -183,17 +211,27 @@ def check_policy(
     on_event(ComposeChecked(outcome.findings))
     secrets = repo.secret_values(project, env_file)
     defaults = dataclasses.asdict(project.settings.policy)
+    report = read_report(project.root)
+    lookup = _memo(engine.registry_digest)
+    now = datetime.now(UTC)
     for svc in (s for s in services if s.name in images):
         assert svc.build is not None
         exp = expectations_from(svc.extension, defaults)
         image = images[svc.name]
         on_event(Checking(svc.name, image))
+        refs = base_images(svc.build.dockerfile.read_text(encoding="utf-8"), svc.build.args)
+        bases = (
+            base_states(refs, recorded_bases(report, svc.name, image), lookup, now)
+            if exp.base_freshness != "off"
+            else ()
+        )
         evidence = gather(
             image,
             dockerfile=svc.build.dockerfile,
             build_args=svc.build.args,
             secrets=secrets,
             hadolint_threshold=exp.hadolint_threshold,
+            bases=bases,
         )
         verdicts = evaluate(evidence, exp)
         outcome.results[svc.name] = verdicts

@@ -7,13 +7,15 @@ import json
 import re
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from dockwright.engine import docker as engine
 from dockwright.engine.hadolint import lint_dockerfile
-from dockwright.errors import ConfigError
-from dockwright.policy.rules import COMPILERS, HADOLINT_LEVELS, Evidence
+from dockwright.errors import ConfigError, EngineError, RegistryError
+from dockwright.policy.rules import COMPILERS, HADOLINT_LEVELS, BaseState, Evidence
 from dockwright.repo.dockerfile import base_images
 
 SENSITIVE_NAMES = re.compile(r"^(\.env(\.[\w-]+)?|id_(rsa|dsa|ecdsa|ed25519))$")
@@ -104,6 +106,52 @@ def hadolint(dockerfile: Path, threshold: str) -> list[str]:
     ]
 
 
+def _age_days(created: str, now: datetime) -> int | None:
+    """Whole days since an engine timestamp (RFC 3339, nanoseconds); None if unreadable."""
+    text = re.sub(r"(\.\d{6})\d*", r"\1", created.strip()).replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, (now - when).days)
+
+
+def base_states(
+    refs: tuple[str, ...],
+    recorded: Mapping[str, Mapping[str, Any]],
+    lookup: Callable[[str], str],
+    now: datetime,
+) -> tuple[BaseState, ...]:
+    """Each base as the build recorded it (`build/report.json`'s `bases`) beside what its
+    tag resolves to now (`lookup`: a digest, or RegistryError/EngineError saying why not)."""
+    states = []
+    for ref in refs:
+        if ref.lower() == "scratch":
+            continue
+        if "@sha256:" in ref:  # pinned: it cannot move
+            states.append(BaseState(ref=ref))
+            continue
+        facts = recorded.get(ref) or {}
+        digests = tuple(d.split("@", 1)[1] for d in facts.get("digests") or () if "@" in d)
+        current, error = "", ""
+        try:
+            current = lookup(ref)
+        except (RegistryError, EngineError) as exc:
+            error = str(exc)
+        states.append(
+            BaseState(
+                ref=ref,
+                built_on=tuple(dict.fromkeys(digests)),
+                age_days=_age_days(str(facts.get("created") or ""), now) if facts else None,
+                current=current,
+                error=error,
+            )
+        )
+    return tuple(states)
+
+
 def gather(
     ref: str,
     *,
@@ -111,8 +159,10 @@ def gather(
     build_args: dict[str, str],
     secrets: dict[str, str],
     hadolint_threshold: str,
+    bases: tuple[BaseState, ...] = (),
 ) -> Evidence:
-    """Measure one image: config, history, every layer, the final filesystem, hadolint."""
+    """Measure one image: config, history, every layer, the final filesystem, hadolint;
+    `bases` as `base_states` found them."""
     facts = engine.inspect_image(ref)
     history = engine.image_history(ref)
     text = json.dumps(facts.raw) + json.dumps(history)
@@ -140,4 +190,5 @@ def gather(
         secret_hits=tuple(config_hits + file_hits),
         compilers=tuple(compilers),
         hadolint=tuple(hadolint(dockerfile, hadolint_threshold)),
+        bases=bases,
     )

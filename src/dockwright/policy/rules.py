@@ -23,7 +23,11 @@ RULES = (
     "secret-values",
     "compilers",
     "hadolint",
+    "base-fresh",
 )
+# How a base image that moved on in its registry is reported: a warning (the
+# default), a failed rule, or not looked up at all (no registry request).
+FRESHNESS_MODES = ("warn", "fail", "off")
 # Compose-level rules (dockwright.policy.compose): waivable in x-dockwright like the above.
 # hadolint's levels, most severe first: a threshold fails its level and those above.
 HADOLINT_LEVELS = ("error", "warning", "info", "style")
@@ -44,7 +48,21 @@ class Expectations:
     )
     ports: tuple[int, ...] = ()
     hadolint_threshold: str = "warning"
+    base_freshness: str = "warn"
     waivers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaseState:
+    """A base image as the build used it, and what its tag names in the registry now."""
+
+    ref: str
+    # The digests of the base the build used, under each name the engine knows it by
+    # (empty when the build did not record it).
+    built_on: tuple[str, ...] = ()
+    age_days: int | None = None  # how old that base image was when checked
+    current: str = ""  # the digest the tag resolves to now ("" when unknown: `error`)
+    error: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +81,7 @@ class Evidence:
     secret_hits: tuple[str, ...]
     compilers: tuple[str, ...]
     hadolint: tuple[str, ...]
+    bases: tuple[BaseState, ...] = ()  # empty when base_freshness is off
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,16 +91,19 @@ class Verdict:
     measured: str
     expected: str
     waived: str = ""
+    advisory: bool = False  # a failure that warns and does not block
 
     @property
     def status(self) -> str:
         if self.passed:
             return "PASS"
-        return "WAIVED" if self.waived else "FAIL"
+        if self.waived:
+            return "WAIVED"
+        return "WARN" if self.advisory else "FAIL"
 
     @property
     def blocking(self) -> bool:
-        return not self.passed and not self.waived
+        return not self.passed and not self.waived and not self.advisory
 
 
 def expectations_from(extension: dict[str, Any], defaults: dict[str, Any]) -> Expectations:
@@ -95,6 +117,7 @@ def expectations_from(extension: dict[str, Any], defaults: dict[str, Any]) -> Ex
         "port",
         "hadolint_threshold",
         "waivers",
+        "base_freshness",
         "health_path",
         # Read by `up` (how long a service may take to become healthy), not by the gate.
         "health_budget",
@@ -121,6 +144,11 @@ def expectations_from(extension: dict[str, Any], defaults: dict[str, Any]) -> Ex
         kwargs["healthcheck"] = {k: float(v) for k, v in dict(merged["healthcheck"]).items()}
     if "hadolint_threshold" in merged:
         kwargs["hadolint_threshold"] = str(merged["hadolint_threshold"])
+    if "base_freshness" in merged:
+        mode = str(merged["base_freshness"])
+        if mode not in FRESHNESS_MODES:
+            raise ConfigError(f"base_freshness: {mode!r}; use one of {', '.join(FRESHNESS_MODES)}")
+        kwargs["base_freshness"] = mode
     return Expectations(**kwargs)
 
 
@@ -214,6 +242,45 @@ def _check_base(ev: Evidence, _exp: Expectations) -> Verdict:
     )
 
 
+def _short(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12]
+
+
+def _base_line(b: BaseState) -> tuple[bool, str]:
+    """(fresh, what was found) for one base image."""
+    age = {None: "", 0: ", created today", 1: ", created 1 day ago"}.get(
+        b.age_days, f", created {b.age_days} days ago"
+    )
+    if "@sha256:" in b.ref:
+        return True, f"{b.ref.split('@')[0]}: pinned by digest"
+    if not b.current:
+        return False, f"{b.ref}: not known: {b.error or 'the registry did not answer'}"
+    if not b.built_on:
+        return False, f"{b.ref}: not known: the build did not record its base; build again"
+    if b.current not in b.built_on:
+        return False, (
+            f"{b.ref}: the tag now points to {_short(b.current)}; built on "
+            f"{_short(b.built_on[0])}{age}; `docker pull {b.ref}`, then build again"
+        )
+    return True, f"{b.ref}: current ({_short(b.current)}{age})"
+
+
+def _check_fresh(ev: Evidence, exp: Expectations) -> Verdict:
+    expected = "each base tag still at the digest the image was built on"
+    if exp.base_freshness == "off":
+        return Verdict(
+            rule="base-fresh", passed=True, measured="not checked (off)", expected=expected
+        )
+    found = [_base_line(b) for b in ev.bases]
+    return Verdict(
+        rule="base-fresh",
+        passed=all(ok for ok, _ in found),
+        measured="; ".join(line for _, line in found) or "no base image",
+        expected=expected,
+        advisory=exp.base_freshness == "warn",
+    )
+
+
 def _listing(rule: str, items: tuple[str, ...], expected: str) -> Verdict:
     shown = ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
     return Verdict(rule=rule, passed=not items, measured=shown or "none", expected=expected)
@@ -232,6 +299,7 @@ def evaluate(ev: Evidence, exp: Expectations) -> list[Verdict]:
         _listing("secret-values", ev.secret_hits, "no secret value in config, history or files"),
         _listing("compilers", ev.compilers, "no " + ", ".join(COMPILERS)),
         _listing("hadolint", ev.hadolint, f"no finding at or above {exp.hadolint_threshold}"),
+        _check_fresh(ev, exp),
     ]
     return [
         Verdict(
@@ -240,6 +308,7 @@ def evaluate(ev: Evidence, exp: Expectations) -> list[Verdict]:
             measured=v.measured,
             expected=v.expected,
             waived=exp.waivers.get(v.rule, "") if not v.passed else "",
+            advisory=v.advisory,
         )
         for v in verdicts
     ]

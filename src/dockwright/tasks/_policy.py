@@ -22,7 +22,7 @@ def verdict_table(service: str, image: str, verdicts: list[Verdict]) -> Table:
     for col in ("rule", "status", "measured", "expected"):
         table.add_column(col, overflow="fold")
     for v in verdicts:
-        colour = {"PASS": "green", "FAIL": "red", "WAIVED": "yellow"}[v.status]
+        colour = {"PASS": "green", "FAIL": "red", "WAIVED": "yellow", "WARN": "yellow"}[v.status]
         measured = v.measured + (f" (waived: {v.waived})" if v.waived else "")
         table.add_row(v.rule, f"[{colour}]{v.status}[/]", measured, v.expected)
     return table
