@@ -363,7 +363,11 @@ def images(session: nox.Session, target: str) -> None:
     _install_dockwright(session)
     services = [arg for name in session.posargs for arg in ("-s", name)]
     # `dockwright`, not `invoke`: a repository that is not Python has no tasks.py.
-    session.run("dockwright", "build", "--target", target, *services)
+    try:
+        session.run("dockwright", "build", "--target", target, *services)
+    finally:
+        # The page of what the build and its gate found (build/report.html): CI keeps it.
+        session.run("dockwright", "report")
 
 
 @nox.session(python="3.11", default=False, reuse_venv=True)

@@ -217,6 +217,16 @@ class TestNotesPythonRepository:
         assert len(password) >= 32
         assert password not in log
 
+    def test_build_job_keeps_the_report_page(self, notes: Replayed) -> None:
+        """The page of the build and its gate, in a repository not shaped like ours."""
+        kept = [s for s in notes.jobs["build"].steps if s.name == "Keep the report page"]
+        assert [(s.outcome, s.detail) for s in kept] == [
+            ("stand-in", "1 file(s) at build/report.html kept")
+        ]
+        page = (notes.workspaces["build"] / "build" / "report.html").read_text()
+        assert "dockwright report: notes" in page
+        assert page.count('class="PASS"') >= 10  # the gate's verdicts, per image
+
     def test_scan_job_uploads_sarif(self, notes: Replayed) -> None:
         upload = [s for s in notes.jobs["scan"].steps if "SARIF" in s.name]
         assert [s.outcome for s in upload] == ["stand-in"]

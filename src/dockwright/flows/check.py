@@ -55,6 +55,7 @@ class PolicyOutcome:
 
     findings: list[Finding] = field(default_factory=list)
     results: dict[str, list[Verdict]] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # service -> the image checked
 
     def as_json(self) -> str:
         # "@compose" cannot be a service name, so it never clashes with one.
@@ -235,5 +236,24 @@ def check_policy(
         )
         verdicts = evaluate(evidence, exp)
         outcome.results[svc.name] = verdicts
+        outcome.images[svc.name] = image
         on_event(Checked(svc.name, image, verdicts))
+    keep(project.root, outcome)
     return outcome
+
+
+def policy_path(root: Path) -> Path:
+    """Where the last `check` leaves its verdicts (`report` reads them)."""
+    return root / "build" / "policy.json"
+
+
+def keep(root: Path, outcome: PolicyOutcome) -> None:
+    """build/policy.json: when, which images, and every finding and verdict."""
+    path = policy_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "checked": datetime.now(UTC).isoformat(timespec="seconds"),
+        "images": outcome.images,
+        "results": json.loads(outcome.as_json()),
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -49,6 +49,7 @@ class ScanPlan:
     fail_on: Severity | None
     ignore_file: Path
     vulnerabilities_optional: bool = False
+    record: Path | None = None  # where the results are kept for `report` (build/scan.json)
 
 
 def scan_settings(project: Project, *, scanner: str, fail_on: str) -> dict[str, Any]:
@@ -109,6 +110,7 @@ def make_plan(
         fail_on=None if threshold.lower() == "none" else _severity(threshold),
         ignore_file=ignore_file,
         vulnerabilities_optional=optional,
+        record=project.root / "build" / "scan.json",
     )
 
 
@@ -214,7 +216,11 @@ def gate(
         raise _unavailable(problems)
     ignores = lib.load_ignores(plan.ignore_file)
     findings = [f for r in results for f in r.findings]
-    return results, lib.evaluate(findings, plan.fail_on, ignores, dt.date.today())
+    verdict = lib.evaluate(findings, plan.fail_on, ignores, dt.date.today())
+    if plan.record is not None and results:
+        plan.record.parent.mkdir(parents=True, exist_ok=True)
+        plan.record.write_text(lib.render_json(results, verdict), encoding="utf-8")
+    return results, verdict
 
 
 def _unavailable(problems: list[ScannerUnavailableError]) -> ScannerUnavailableError:

@@ -128,3 +128,28 @@ def release_changelog(
     if links:
         out += ["", *(f"[{name}]: {url}" for name, url in links)]
     return "\n".join(out) + "\n"
+
+
+_IMAGES_HEADING_RE = re.compile(r"###\s+Images\s*", re.IGNORECASE)
+_SIZE_LINE_RE = re.compile(r"-\s+(\S+)\s+(\d+(?:\.\d+)?)\s+MB\b.*")
+
+
+def image_sizes(text: str) -> dict[str, dict[str, int]]:
+    """version -> service -> bytes, from each release section's `### Images` lines as
+    `release` writes them (`- backend 138.1 MB (...)`): the size history a fresh
+    clone has, to 0.1 MB."""
+    sizes: dict[str, dict[str, int]] = {}
+    version, in_images = "", False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if heading := _RELEASE_HEADING_RE.match(stripped):
+            version, in_images = heading[1], False
+        elif stripped.startswith("### "):
+            in_images = bool(_IMAGES_HEADING_RE.fullmatch(stripped))
+        elif (
+            in_images
+            and version.lower() != "unreleased"
+            and (m := _SIZE_LINE_RE.fullmatch(stripped))
+        ):
+            sizes.setdefault(version, {})[m[1]] = round(float(m[2]) * 1_000_000)
+    return sizes

@@ -10,6 +10,7 @@ from dockwright.tasks.diff import diff
 from dockwright.tasks.env import ns as env_ns
 from dockwright.tasks.init import init
 from dockwright.tasks.release import push, registry_ns, release, tags, version
+from dockwright.tasks.report import report
 from dockwright.tasks.sbom import sbom
 from dockwright.tasks.scan import scan
 from dockwright.tasks.smoke import smoke
@@ -22,6 +23,7 @@ ns.add_task(check)
 ns.add_task(scan)
 ns.add_task(sbom)
 ns.add_task(diff)
+ns.add_task(report)
 for _task in (version, tags, push, release):
     ns.add_task(_task)
 ns.add_collection(registry_ns)
