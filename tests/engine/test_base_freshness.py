@@ -112,7 +112,7 @@ def test_a_moved_base_tag_warns_then_gates_and_a_pull_makes_it_current(
     assert verdict["measured"] == (
         f"{base}:1: the tag now points to {second.removeprefix('sha256:')[:12]}; built on "
         f"{first.removeprefix('sha256:')[:12]}, created 100 days ago; "
-        f"`docker pull {base}:1`, then build again"
+        "rebuild with `build --pull`"
     )
     table = invoke(repo, "check")
     assert table.returncode == 0, table.stderr  # a warning does not block
@@ -125,9 +125,10 @@ def test_a_moved_base_tag_warns_then_gates_and_a_pull_makes_it_current(
     assert "Traceback" not in gated.stderr
     assert "app: base-fresh (" in gated.stderr and "the tag now points to" in gated.stderr
 
-    # The remedy it names works: pull, build again, and the base is current.
-    docker.pull(f"{base}:1", quiet=True)
-    built(repo)
+    # The remedy it names works: `build --pull` pulls the base and builds on it.
+    proc = invoke(repo, "build", "--all", "--no-check", "--pull")
+    assert proc.returncode == 0, proc.stderr
+    assert f"pulling {base}:1" in proc.stderr
     report = json.loads((repo / "build" / "report.json").read_text())
     [app] = report["services"]
     assert second in {d.split("@")[1] for d in app["bases"][f"{base}:1"]["digests"]}

@@ -60,7 +60,7 @@ def test_a_current_base_passes_and_says_how_old_it_is() -> None:
 def test_a_moved_tag_warns_by_default_and_fails_as_a_gate() -> None:
     said = (
         "python:3.13-slim: the tag now points to bbbbbbbbbbbb; built on aaaaaaaaaaaa, "
-        "created 90 days ago; `docker pull python:3.13-slim`, then build again"
+        "created 90 days ago; rebuild with `build --pull`"
     )
     assert fresh(states(NEW)[0]) == ("WARN", said)
     assert fresh(states(NEW)[0], mode="fail") == ("FAIL", said)

@@ -98,6 +98,21 @@ def base_refs(image: ImageBuild) -> tuple[str, ...]:
     return tuple(b for b in base_images(text, image.args) if b.lower() != "scratch")
 
 
+def pull_bases(
+    plan: BuildPlan, *, on_pull: Callable[[str], None] = lambda _r: None, dry_run: bool = False
+) -> list[str]:
+    """`docker pull` each base image of the plan (the engine's mirrors, your docker
+    login), so the `docker` driver, which takes bases from the engine, builds on what
+    each tag names now; the bases, in order. RegistryError when one cannot be pulled."""
+    refs = sorted(
+        {ref for i in plan.images if Path(i.dockerfile).is_file() for ref in base_refs(i)}
+    )
+    for ref in [] if dry_run else refs:
+        on_pull(ref)
+        engine.pull(ref)
+    return refs
+
+
 def _base_facts(refs: list[str]) -> dict[str, engine.ImageFacts]:
     """The engine's facts of each base it holds (one call; one per base if one is missing:
     a base only a builder or a registry holds)."""

@@ -19,7 +19,8 @@ from dockwright.build.run import BuildResult
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
 from dockwright.engine import git
-from dockwright.errors import ConfigError, EngineError, EnvFileError, ReleaseError
+from dockwright.errors import ConfigError, EnvFileError, ReleaseError
+from dockwright.flows.build import base_refs as bases_of
 from dockwright.flows.build import builder_driver, prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
 from dockwright.flows.registry import attach_sboms, destinations, publisher, registry_settings
@@ -37,7 +38,6 @@ from dockwright.release.tags import Flavor
 from dockwright.release.versions import next_version
 from dockwright.repo import dockerignore
 from dockwright.repo import project as repo
-from dockwright.repo.dockerfile import base_images
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -251,42 +251,13 @@ def _run(
     elif promotion and all(promotion.digests.get(r) == d for r, d in resumed.items()):
         attempt.promote(promotion)
         rebuild = False
-    kinds = tuple(scan_kinds(project))
-
-    def gates(p: rel.ReleasePlan) -> None:
-        show.gates(p)
-        attempt.passed_gates(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), kinds)
-
-    sizes: dict[str, list[str]] = {}  # the CHANGELOG entry's "Images" lines
-
-    def build(p: rel.ReleasePlan) -> None:
-        images = build_plan(project, p)
-        result = show.build(images)
-        require_built(result)
-        built = {s.service: s.size for s in result.services}
-        started = time.monotonic()
-        found, note = evidence(project, images, built)
-        attempt.built_from(found)
-        show.say(note)
-        show.say(f"evidence: build inputs recorded in {time.monotonic() - started:.2f} s")
-        sizes["Images"] = size_notes(project, p, built, inputs.current)
-        summarize(p, sizes["Images"])
-
+    steps = _Steps(project, show, attempt, pub, inputs.current)
     if not rebuild and promotion and attempt.record.promoted_from:
-        promoted = (attempt.record.inputs.get("images") or {}).items()
-        sizes["Images"] = size_notes(
-            project, plan, {svc: int(i.get("size") or 0) for svc, i in promoted}, inputs.current
-        )
-        summarize(plan, sizes["Images"])
-
-    def push(p: rel.ReleasePlan) -> None:
-        attempt.push_immutable(p)
-        attach_sboms(project, pub, p.push_items(), attempt.digests, show.say)
-
+        steps.promoted_sizes(plan)
     hooks = rel.Hooks(
-        build=build,
-        gates=gates,
-        push_immutable=push,
+        build=steps.build,
+        gates=steps.gates,
+        push_immutable=steps.push,
         push_floating=attempt.push_floating,
         on_step=show.step,
         progress=attempt.progress,
@@ -301,11 +272,56 @@ def _run(
             changelog=project.path(project.settings.changelog),
             source=inputs.state.source,
             today=today,
-            notes={**inputs.notes, **sizes},
+            notes={**inputs.notes, **steps.notes},
         ),
         rerun=rerun_command(request),
         build=rebuild,
     )
+
+
+class _Steps:
+    """The release's own steps inside `run_release`: build (and record what the images
+    were built from, and their sizes), the gates, the push with its SBOMs."""
+
+    def __init__(
+        self, project: Project, show: Show, attempt: ReleaseAttempt, pub: Publisher, since: str
+    ) -> None:
+        self.project = project
+        self.show = show
+        self.attempt = attempt
+        self.pub = pub
+        self.since = since
+        self.kinds = tuple(scan_kinds(project))
+        self.notes: dict[str, list[str]] = {}  # the CHANGELOG entry's "Images" lines
+
+    def _sizes(self, plan: rel.ReleasePlan, sizes: dict[str, int]) -> None:
+        self.notes["Images"] = size_notes(self.project, plan, sizes, self.since)
+        summarize(plan, self.notes["Images"])
+
+    def promoted_sizes(self, plan: rel.ReleasePlan) -> None:
+        """The sizes of the re-tagged images, as their first release recorded them."""
+        promoted = (self.attempt.record.inputs.get("images") or {}).items()
+        self._sizes(plan, {svc: int(i.get("size") or 0) for svc, i in promoted})
+
+    def build(self, plan: rel.ReleasePlan) -> None:
+        images = build_plan(self.project, plan)
+        result = self.show.build(images)
+        require_built(result)
+        started = time.monotonic()
+        found, note = evidence(self.project, images, result)
+        self.attempt.built_from(found)
+        self.show.say(note)
+        self.show.say(f"evidence: build inputs recorded in {time.monotonic() - started:.2f} s")
+        self._sizes(plan, {s.service: s.size for s in result.services})
+
+    def gates(self, plan: rel.ReleasePlan) -> None:
+        self.show.gates(plan)
+        when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.attempt.passed_gates(when, self.kinds)
+
+    def push(self, plan: rel.ReleasePlan) -> None:
+        self.attempt.push_immutable(plan)
+        attach_sboms(self.project, self.pub, plan.push_items(), self.attempt.digests, self.show.say)
 
 
 def size_notes(
@@ -343,27 +359,23 @@ def summarize(plan: rel.ReleasePlan, lines: list[str]) -> None:
 
 
 def evidence(
-    project: Project, images: BuildPlan, sizes: dict[str, int]
+    project: Project, images: BuildPlan, result: BuildResult
 ) -> tuple[dict[str, Any], str]:
-    """What the release's images were built from (`release.evidence`), and the line on
-    provenance attestations for this builder and engine."""
+    """What the release's images were built from (`release.evidence`): each base as
+    the build recorded it (`flows.build.with_bases`), and the line on provenance
+    attestations for this builder and engine."""
     dockerfiles: dict[str, tuple[str, str]] = {}
     base_refs: dict[str, tuple[str, ...]] = {}
+    bases: dict[str, dict[str, Any]] = {}
     for image in images.images:
         path = Path(image.dockerfile)
         text = path.read_text(encoding="utf-8")
         dockerfiles[image.service] = (_relative(project.root, path), text)
-        found = base_images(text, image.args)
-        base_refs[image.service] = tuple(b for b in found if b.lower() != "scratch")
-    refs = sorted({ref for found in base_refs.values() for ref in found})
-    try:
-        facts = engine.inspect_images(refs)
-        bases = {
-            r: {"id": f.id, "digests": list(f.repo_digests)}
-            for r, f in zip(refs, facts, strict=True)
-        }
-    except EngineError:
-        bases = {}  # a base only the builder holds (docker-container): not resolvable here
+        base_refs[image.service] = bases_of(image)
+    for s in result.services:
+        # A base only the builder holds (docker-container) was not recorded: {}.
+        bases.update({ref: {"id": f["id"], "digests": f["digests"]} for ref, f in s.bases.items()})
+    sizes = {s.service: s.size for s in result.services}
     inputs = build_inputs(
         images, dockerfiles=dockerfiles, bases=bases, base_refs=base_refs, sizes=sizes
     )

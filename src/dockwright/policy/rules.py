@@ -260,7 +260,7 @@ def _base_line(b: BaseState) -> tuple[bool, str]:
     if b.current not in b.built_on:
         return False, (
             f"{b.ref}: the tag now points to {_short(b.current)}; built on "
-            f"{_short(b.built_on[0])}{age}; `docker pull {b.ref}`, then build again"
+            f"{_short(b.built_on[0])}{age}; rebuild with `build --pull`"
         )
     return True, f"{b.ref}: current ({_short(b.current)}{age})"
 

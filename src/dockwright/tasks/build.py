@@ -35,6 +35,7 @@ HELP = {
     "builder": "buildx builder to run on (default: settings, else the engine's)",
     "ca_bundle": "CA bundle passed to builds as the BuildKit secret `ca`",
     "no_check": "skip the image policy gate after building",
+    "pull": "pull each base image first, so the build is on what its tag names now",
 }
 
 
@@ -95,10 +96,11 @@ def build(
     builder: str = "",
     ca_bundle: str = "",
     no_check: bool = False,
+    pull: bool = False,
 ) -> None:
     """Build service images in parallel with buildx bake (tags, OCI labels, secrets)."""
     from dockwright.config import load_project
-    from dockwright.flows.build import make_plan
+    from dockwright.flows.build import make_plan, pull_bases
     from dockwright.flows.env import env_path
     from dockwright.tasks._build import execute
     from dockwright.tasks._env import require_valid_env
@@ -124,8 +126,13 @@ def build(
         no_cache=no_cache,
     )
     if dry_run:
+        if pull:
+            for ref in pull_bases(plan, dry_run=True):
+                console.print(f"pull first: docker pull {ref}", markup=False)
         _print_plan(plan, project)
         return
+    if pull:
+        pull_bases(plan, on_pull=lambda ref: say(f"pulling {ref}"))
     with ExitStack() as stack:
         pub = reg = None
         if push:
