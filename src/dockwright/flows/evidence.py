@@ -7,7 +7,7 @@ the registry and checked byte for byte. It reports through `on_event`, never pri
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dockwright.config import Project
@@ -52,9 +52,11 @@ def attach(
     api: RegistryClient,
     images: list[tuple[str, str, str, str]],
     on_event: Callable[[str], None] = lambda _m: None,
+    made: Mapping[str, sbom_flow.Written] | None = None,
 ) -> list[Attached]:
     """Attach an SBOM to each (service, local image, repository, digest) that has none
-    yet; the SBOM is made from the local image, which is the pushed one."""
+    yet; the SBOM is made from the local image, which is the pushed one (`made`: the
+    SBOMs already made of these local images, by service)."""
     done: list[Attached] = []
     for service, local, repository, digest in images:
         path = registry_path(repository)
@@ -77,7 +79,9 @@ def attach(
             )
             on_event(done[-1].line())
             continue
-        (written,) = sbom_flow.write(sbom_flow.plan_for(project, [(service, local)]))
+        written = (made or {}).get(service)
+        if written is None or written.sbom.image != local:
+            (written,) = sbom_flow.write(sbom_flow.plan_for(project, [(service, local)]))
         blob = written.path.read_bytes()
         manifest = ref.artifact_manifest(
             ref.Descriptor(media_type=subject.media_type, digest=digest, size=len(subject.body)),

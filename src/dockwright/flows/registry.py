@@ -6,14 +6,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockwright.build.plan import BuildPlan
 from dockwright.build.record import last_build_tag
 from dockwright.config import Project, RegistrySettings
 from dockwright.engine import docker as engine
 from dockwright.engine.credhelper import helper_get
+from dockwright.errors import DockwrightError
 from dockwright.registry.access import Access, config_dir, read_docker_config, resolve_access
 from dockwright.registry.publish import (
     Published,
@@ -26,6 +29,9 @@ from dockwright.registry.publish import (
 )
 from dockwright.repo import project as repo
 from dockwright.repo.compose import select
+
+if TYPE_CHECKING:
+    from dockwright.flows import sbom as sbom_flow
 
 
 def registry_settings(project: Project, name: str) -> RegistrySettings:
@@ -99,28 +105,60 @@ def published_versions(project: Project, name: str, say: Callable[[str], None]) 
         return pub.published_versions([r for *_, r in destinations(project, [], registry)])
 
 
+# service -> the SBOM made from its local image, and the seconds it took to make them
+Made = tuple[dict[str, "sbom_flow.Written"], float]
+
+
+def sboms_alongside(project: Project, items: list[PushItem]) -> Future[Made]:
+    """Start making each item's SBOM from its local image in a thread, so trivy reads
+    the engine while the push uploads (`attach_sboms` takes the result). Only for
+    images this engine holds: those just built or about to be pushed."""
+    from dockwright.flows import sbom as sbom_flow
+
+    images = list(dict.fromkeys((i.service, i.source) for i in items))
+    started = time.monotonic()
+
+    def make() -> Made:
+        written = sbom_flow.write(sbom_flow.plan_for(project, images))
+        return {w.service: w for w in written}, time.monotonic() - started
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dockwright-sbom")
+    try:
+        return pool.submit(make)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def attach_sboms(
     project: Project,
     pub: Publisher,
     items: list[PushItem],
     digests: dict[str, str],
     say: Callable[[str], None],
+    made: Future[Made] | None = None,
 ) -> None:
     """Each pushed image's SBOM, attached to its digest in the registry
     (`flows.evidence`); an image no longer in this engine (a release that re-tagged
-    an earlier one's images) keeps the SBOM attached to it then, if any."""
+    an earlier one's images) keeps the SBOM attached to it then, if any. `made`:
+    the SBOMs `sboms_alongside` made during the push (any it could not make are made
+    here, so its failure surfaces only when an SBOM is really needed)."""
     from dockwright.flows import evidence  # trivy and the OCI artifacts: only when pushing
 
+    ready: dict[str, sbom_flow.Written] = {}
+    if made is not None:
+        with suppress(DockwrightError):
+            ready, seconds = made.result()
+            say(f"evidence (alongside the push): SBOMs made by trivy in {seconds:.2f} s")
     started = time.monotonic()
     images = []
     for item in items:
         digest = digests[item.repository]
         listed, _ = evidence.sboms(pub.api, item.path, digest)
-        if not listed and not engine.image_exists(item.source):
+        if not listed and item.service not in ready and not engine.image_exists(item.source):
             say(f"sbom {item.service}: not attached: {item.source} is not in this engine")
             continue
         images.append((item.service, item.source, item.repository, digest))
-    evidence.attach(project, pub.api, images, say)
+    evidence.attach(project, pub.api, images, say, ready)
     say(f"evidence: SBOMs in the registry in {time.monotonic() - started:.2f} s")
 
 
@@ -138,8 +176,9 @@ def publish_build(
     items = push_items(
         project, plan.services, registry=registry, source_tag=tags[0], **tag_kinds(tags)
     )
+    made = sboms_alongside(project, items)
     published = pub.publish(items)
-    attach_sboms(project, pub, items, {p.repository: p.digest for p in published}, say)
+    attach_sboms(project, pub, items, {p.repository: p.digest for p in published}, say, made)
     return published
 
 
@@ -158,6 +197,7 @@ def push(
         items = push_items(
             project, services, registry=registry, source_tag=tag, **tag_kinds((tag,))
         )
+        made = sboms_alongside(project, items)
         published = pub.publish(items)
-        attach_sboms(project, pub, items, {p.repository: p.digest for p in published}, say)
+        attach_sboms(project, pub, items, {p.repository: p.digest for p in published}, say, made)
         return tag, published

@@ -23,7 +23,13 @@ from dockwright.errors import ConfigError, EnvFileError, ReleaseError
 from dockwright.flows.build import base_refs as bases_of
 from dockwright.flows.build import builder_driver, prod_plan, require_ok
 from dockwright.flows.env import env_path, env_problems
-from dockwright.flows.registry import attach_sboms, destinations, publisher, registry_settings
+from dockwright.flows.registry import (
+    attach_sboms,
+    destinations,
+    publisher,
+    registry_settings,
+    sboms_alongside,
+)
 from dockwright.flows.scan import ScanPlan, make_plan, resolve
 from dockwright.policy import expectations_from
 from dockwright.registry.publish import Publisher, push_attempts, registry_path
@@ -293,6 +299,7 @@ class _Steps:
         self.since = since
         self.kinds = tuple(scan_kinds(project))
         self.notes: dict[str, list[str]] = {}  # the CHANGELOG entry's "Images" lines
+        self.built = False
 
     def _sizes(self, plan: rel.ReleasePlan, sizes: dict[str, int]) -> None:
         self.notes["Images"] = size_notes(self.project, plan, sizes, self.since)
@@ -307,6 +314,7 @@ class _Steps:
         images = build_plan(self.project, plan)
         result = self.show.build(images)
         require_built(result)
+        self.built = True
         started = time.monotonic()
         found, note = evidence(self.project, images, result)
         self.attempt.built_from(found)
@@ -320,8 +328,11 @@ class _Steps:
         self.attempt.passed_gates(when, self.kinds)
 
     def push(self, plan: rel.ReleasePlan) -> None:
+        items = plan.push_items()
+        # Images this release built are in the engine: trivy reads them during the push.
+        made = sboms_alongside(self.project, items) if self.built else None
         self.attempt.push_immutable(plan)
-        attach_sboms(self.project, self.pub, plan.push_items(), self.attempt.digests, self.show.say)
+        attach_sboms(self.project, self.pub, items, self.attempt.digests, self.show.say, made)
 
 
 def size_notes(
