@@ -231,6 +231,9 @@ def pull(ref: str) -> None:
         raise RegistryError(f"docker pull {ref} failed: {exc.last_line}") from exc
 
 
+REGISTRY_TIMEOUT = 20  # seconds the engine may take to ask a registry for a tag
+
+
 def _engine_host() -> str:
     """The engine's address as the docker CLI finds it: DOCKER_HOST, else the current
     context's endpoint."""
@@ -250,8 +253,14 @@ def registry_digest(ref: str) -> str:
     from docker.api.client import APIClient
     from docker.errors import APIError, DockerException
 
+    host = _engine_host()
+    if host.startswith("unix://") and not Path(host.removeprefix("unix://")).exists():
+        # (docker-py would leave the socket it tried with open.)
+        raise EngineError(f"no Docker engine at {host}; start dockerd")
     try:
-        client = APIClient(base_url=_engine_host(), version="auto", timeout=60)
+        # API 1.41 (Docker 20.10) has the distribution endpoint; a fixed version asks the
+        # engine nothing else (and leaves no connection open when there is no engine).
+        client = APIClient(base_url=host, version="1.41", timeout=REGISTRY_TIMEOUT)
         try:
             data = client.inspect_distribution(ref)
         finally:
@@ -260,6 +269,12 @@ def registry_digest(ref: str) -> str:
         reason = str(exc.explanation or exc).strip().splitlines()[-1]
         raise RegistryError(f"the registry did not resolve it ({reason})") from exc
     except DockerException as exc:
+        raise EngineError(f"asking the engine for {ref} failed: {exc}") from exc
+    except OSError as exc:  # requests' errors (a timeout, a lost connection) are OSErrors
+        if "timed out" in str(exc).lower():
+            raise RegistryError(
+                f"the registry did not answer the engine within {REGISTRY_TIMEOUT} s"
+            ) from exc
         raise EngineError(f"asking the engine for {ref} failed: {exc}") from exc
     return str(data["Descriptor"]["digest"])
 
