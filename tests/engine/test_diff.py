@@ -31,6 +31,24 @@ USER 1001
 CHANGELOG = "# Changelog\n\n## [Unreleased]\n\n### Added\n- The app.\n"
 
 
+def release_files(project: str, registry: Registry) -> dict[str, str]:
+    """What a fixture stack needs to be released to `registry`: VERSION, CHANGELOG.md,
+    a .dockerignore that leaves both out, and settings whose gate fits images that
+    serve nothing."""
+    return {
+        ".dockerignore": ".git\nbuild\nVERSION\nCHANGELOG.md\n",
+        "VERSION": "0.1.0\n",
+        "CHANGELOG.md": CHANGELOG,
+        "dockwright.toml": (
+            f'project = "{project}"\ncompose_files = ["compose.yaml"]\nregistry = "test"\n'
+            f'[registries.test]\nurl = "{registry.url}"\ninsecure = true\n'
+            '[scan]\nrelease_kinds = ["secret"]\n'
+            '[policy]\nwaivers = { healthcheck = "the fixture image runs no server", '
+            'ports = "the fixture image serves nothing" }\n'
+        ),
+    }
+
+
 @pytest.fixture
 def repo(tmp_path: Path, unique: str, registry: Registry) -> Iterator[Path]:
     project = f"dwdiff-{unique}"
@@ -42,16 +60,7 @@ def repo(tmp_path: Path, unique: str, registry: Registry) -> Iterator[Path]:
         {
             "compose.yaml": f"services:\n  app:\n    image: {project}/app\n    build: .\n",
             "Dockerfile": DOCKERFILE.format(version="1.2.3"),
-            ".dockerignore": ".git\nbuild\nVERSION\nCHANGELOG.md\n",
-            "VERSION": "0.1.0\n",
-            "CHANGELOG.md": CHANGELOG,
-            "dockwright.toml": (
-                f'project = "{project}"\ncompose_files = ["compose.yaml"]\nregistry = "test"\n'
-                f'[registries.test]\nurl = "{registry.url}"\ninsecure = true\n'
-                '[scan]\nrelease_kinds = ["secret"]\n'
-                '[policy]\nwaivers = { healthcheck = "the fixture image runs no server", '
-                'ports = "the fixture image serves nothing" }\n'
-            ),
+            **release_files(project, registry),
         },
     )
     remove_repository(f"{project}/app")

@@ -15,6 +15,7 @@ from python_on_whales import docker
 from dockwright.smoke.browser import CHROMIUM_ARGS, Chromium, find_chromium
 from tests.engine.conftest import committed_repo, remove_repository
 from tests.engine.test_build_and_check import invoke
+from tests.engine.test_diff import release_files
 from tests.engine.test_release import Registry, git
 from tests.engine.test_release import registry as registry  # the fixture: a registry:2 of its own
 
@@ -54,16 +55,7 @@ def repo(tmp_path: Path, unique: str, registry: Registry) -> Iterator[Path]:
             "compose.yaml": COMPOSE.format(project=project),
             "api.Dockerfile": DOCKERFILE.format(name="api"),
             "worker.Dockerfile": DOCKERFILE.format(name="worker"),
-            ".dockerignore": ".git\nbuild\nVERSION\nCHANGELOG.md\n",
-            "VERSION": "0.1.0\n",
-            "CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n\n### Added\n- The app.\n",
-            "dockwright.toml": (
-                f'project = "{project}"\ncompose_files = ["compose.yaml"]\nregistry = "test"\n'
-                f'[registries.test]\nurl = "{registry.url}"\ninsecure = true\n'
-                '[scan]\nrelease_kinds = ["secret"]\n'
-                '[policy]\nwaivers = { healthcheck = "the fixture image runs no server", '
-                'ports = "the fixture image serves nothing" }\n'
-            ),
+            **release_files(project, registry),
         },
     )
     for name in ("api", "worker"):
