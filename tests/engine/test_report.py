@@ -15,7 +15,7 @@ from python_on_whales import docker
 from dockwright.smoke.browser import CHROMIUM_ARGS, Chromium, find_chromium
 from tests.engine.conftest import committed_repo, remove_repository
 from tests.engine.test_build_and_check import invoke
-from tests.engine.test_diff import release_files
+from tests.engine.test_diff import release, release_files
 from tests.engine.test_release import Registry, git
 from tests.engine.test_release import registry as registry  # the fixture: a registry:2 of its own
 
@@ -61,11 +61,6 @@ def repo(tmp_path: Path, unique: str, registry: Registry) -> Iterator[Path]:
     for name in ("api", "worker"):
         remove_repository(f"{project}/{name}")
         remove_repository(f"{registry.url}/{project}/{name}")
-
-
-def release(repo: Path) -> None:
-    proc = invoke(repo, "release", "--bump", "minor")
-    assert proc.returncode == 0, proc.stderr
 
 
 def test_the_report_page_charts_each_release_and_fetches_nothing(
