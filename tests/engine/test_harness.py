@@ -58,7 +58,9 @@ services:
       POSTGRES_DB: harnessdb
     ports: ["127.0.0.1:{port}:5432"]
     healthcheck:
-      test: ["CMD", "pg_isready", "-U", "harness", "-d", "harnessdb"]
+      # Over TCP: during initdb the entrypoint runs a socket-only server that
+      # already answers pg_isready on the unix socket, then restarts it.
+      test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "harness", "-d", "harnessdb"]
       interval: 1s
       timeout: 3s
       retries: 30
