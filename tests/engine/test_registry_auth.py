@@ -176,6 +176,43 @@ class TestAuthModes:
                 remove_images("mini/")
                 remove_images(f"{reg.url}/")
 
+    def test_diff_pulls_with_the_token_from_environment(
+        self, tmp_path: Path, scratch: Path
+    ) -> None:
+        """`diff` of two released versions this engine does not hold pulls them with
+        the same isolated login the release pushed with, not the user's own one."""
+        with token_registry(tmp_path, USER, TOKEN) as reg:
+            repo = release_repo(tmp_path, reg, extra=AUTH_SETTINGS)
+            me = user_docker(
+                tmp_path,
+                {"credsStore": "dwtest"},
+                {reg.url: ("someone-else", "their-own-secret")},
+            )
+            env = {**me.env(scratch), "REG_USER": USER, "REG_TOKEN": TOKEN}
+            try:
+                proc = invoke(repo, "release", "--bump", "minor", env=env)
+                assert proc.returncode == 0, proc.stderr
+                remove_images("mini/")
+                remove_images(f"{reg.url}/")
+                proc = invoke(repo, "diff", "0.2.0", "latest", "--json", env=env)
+                assert proc.returncode == 0, proc.stderr
+                diffs = {d["service"]: d for d in json.loads(proc.stdout)}
+                assert sorted(diffs) == ["one", "two"]
+                for name, got in diffs.items():
+                    image = f"{reg.url}/mini/{name}"
+                    for tag in ("0.2.0", "latest"):
+                        assert f"pulling {image}:{tag}" in proc.stderr
+                        assert f"sbom {name} {image}:{tag}: from the registry" in proc.stderr
+                    assert got["old"]["image_id"] == got["new"]["image_id"]
+                    assert got["old"]["size"] == docker.image.inspect(f"{image}:0.2.0").size
+                assert TOKEN not in proc.stdout + proc.stderr
+                calls = log_lines(me.log)
+                assert not [c for c in calls if reg.url in c], calls
+                assert leftovers(scratch, TOKEN) == []
+            finally:
+                remove_images("mini/")
+                remove_images(f"{reg.url}/")
+
     @pytest.mark.parametrize("kind", ["htpasswd", "token"])
     @pytest.mark.parametrize("where", ["credential-helper", "config-auths"])
     def test_users_own_docker_login_is_read_and_never_written(

@@ -223,12 +223,19 @@ def layer_history(ref: str) -> list[tuple[int, str]]:
     return rows[::-1]
 
 
-def pull(ref: str) -> None:
-    """`docker pull` with the user's own docker login."""
+def pull(ref: str, client: DockerClient | None = None) -> None:
+    """`docker pull` with the user's own docker login, or with `client`'s (the
+    throwaway login of token mode, `isolated_client`)."""
+    if client is None:
+        try:
+            cli.run("pull", "--quiet", ref)
+        except cli.CliFailed as exc:
+            raise RegistryError(f"docker pull {ref} failed: {exc.last_line}") from exc
+        return
     try:
-        cli.run("pull", "--quiet", ref)
-    except cli.CliFailed as exc:
-        raise RegistryError(f"docker pull {ref} failed: {exc.last_line}") from exc
+        client.image.pull(ref, quiet=True)
+    except whales.exceptions.DockerException as exc:
+        raise RegistryError(f"docker pull {ref} failed: {_tail(exc)}") from exc
 
 
 REGISTRY_TIMEOUT = 20  # seconds the engine may take to ask a registry for a tag

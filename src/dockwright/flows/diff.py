@@ -1,5 +1,6 @@
 """`dockwright diff OLD NEW` as a workflow: each service's image at OLD and at NEW (a
-tag in this engine, else a tag in the registry, pulled), its layers from the engine,
+tag in this engine, else a tag in the registry, pulled with the login a release
+pushes with: token mode's throwaway one, or yours), its layers from the engine,
 its packages from the SBOM attached to it in the registry (else made here by trivy),
 its base images from the release record; compared by `release.diff`. It reports
 through `say` and never prints."""
@@ -102,7 +103,7 @@ def side(
             )
         image = f"{remote}:{ref}"
         say(f"pulling {image}")
-        engine.pull(image)
+        pub.pull(image)
     facts = engine.inspect_image(image)
     diff_ids = [str(i) for i in (facts.raw.get("RootFS") or {}).get("Layers") or []]
     return d.Side(

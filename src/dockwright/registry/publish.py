@@ -147,6 +147,10 @@ class Publisher:
                 self._client = engine.user_client()
         return self._client
 
+    def pull(self, ref: str) -> None:
+        """Pull `ref` from this registry with the same login a push would use."""
+        engine.pull(ref, self._docker())
+
     def preflight(self) -> None:
         """Reachable and authenticated, before anything is built."""
         self.api.check_access(hint=self.access.hint(self.registry))
