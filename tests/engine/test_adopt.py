@@ -211,6 +211,7 @@ SHOP_FINDINGS = [
     ("ports-all-interfaces", "frontend", "docker-compose.yml:21"),
     ("literal-secret", "db", "docker-compose.yml:27"),
     ("ports-all-interfaces", "db", "docker-compose.yml:30"),
+    ("healthcheck-socket", "db", "docker-compose.yml:35"),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dockwright.errors import ConfigError
 from dockwright.policy import expectations_from
@@ -13,12 +14,16 @@ from dockwright.policy.compose import (
     PASS_ONE,
     Finding,
     apply_waivers,
+    asks_socket,
     exposed_by,
+    healthcheck_commands,
     interpolate_home,
     lint_compose,
     lint_files,
     literal_secret,
     on_all_interfaces,
+    option_value,
+    shell_words,
     split_port,
     under_home,
 )
@@ -307,6 +312,111 @@ class TestHomeMount:
         assert (waived.status, waived.blocking, waived.waived) == ("WAIVED", False, reason)
 
 
+def db(test: str, extra: str = "") -> str:
+    return (
+        f"services:\n  db:\n    image: postgres:17\n{extra}    healthcheck:\n      test: {test}\n"
+    )
+
+
+class TestHealthcheckSocket:
+    """A database healthcheck over the unix socket says "ready" during the init phase."""
+
+    @pytest.mark.parametrize(
+        "test",
+        [
+            '["CMD", "pg_isready", "-U", "app"]',
+            '["CMD-SHELL", "pg_isready -U app -d app"]',
+            '"pg_isready -U app"',
+            '["CMD-SHELL", "pg_isready -h /var/run/postgresql -U app"]',
+            '["CMD-SHELL", "pg_isready --host=/tmp || exit 1"]',
+            '["CMD-SHELL", "psql -U app -c \'select 1\'"]',
+            '["CMD", "sh", "-c", "exec pg_isready -U \\"$${POSTGRES_USER}\\""]',
+            '["CMD-SHELL", "true&&/usr/bin/pg_isready"]',
+            '["CMD", "mysqladmin", "ping", "-h", "localhost"]',
+            '["CMD-SHELL", "mariadb-admin ping -u root -p$${MARIADB_ROOT_PASSWORD}"]',
+            '["CMD", "mysqladmin", "ping", "--protocol=socket", "-h", "127.0.0.1"]',
+        ],
+    )
+    def test_socket_is_reported(self, test: str) -> None:
+        assert found(db(test)) == [("healthcheck-socket", "db", 5)]
+
+    @pytest.mark.parametrize(
+        "test",
+        [
+            '["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "app"]',
+            '["CMD-SHELL", "pg_isready -hlocalhost -U app"]',
+            '["CMD-SHELL", "pg_isready --host=db"]',
+            '["CMD-SHELL", "pg_isready -h ${DB_HOST}"]',
+            '["CMD-SHELL", "pg_isready -h $${HOSTNAME}"]',
+            '["CMD-SHELL", "pg_isready -d postgresql://app@localhost/app"]',
+            '["CMD-SHELL", "pg_isready -d \'host=127.0.0.1 dbname=app\'"]',
+            '["CMD", "mysqladmin", "ping", "-h", "127.0.0.1"]',
+            '["CMD", "mysqladmin", "ping", "--protocol", "TCP"]',
+            '["CMD", "mysqladmin", "status"]',
+            '["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"]',
+            '["CMD", "curl", "-f", "http://localhost:8000/"]',
+            '["NONE"]',
+            '["CMD-SHELL", "pg_isready \'unclosed"]',
+        ],
+    )
+    def test_tcp_unknown_or_other_is_not(self, test: str) -> None:
+        assert found(db(test)) == []
+
+    def test_host_from_the_service_environment(self) -> None:
+        test = '["CMD", "pg_isready", "-U", "app"]'
+        assert found(db(test, "    environment: {PGHOST: 127.0.0.1}\n")) == []
+        assert found(db(test, "    environment: [PGHOST=/var/run/postgresql]\n")) == [
+            ("healthcheck-socket", "db", 6)
+        ]
+        assert found(db(test, '    environment: {PGHOST: "${DB_HOST}"}\n')) == []
+
+    def test_disabled_healthcheck_is_not_looked_at(self) -> None:
+        text = db('["CMD", "pg_isready"]').replace(
+            "    healthcheck:\n", "    healthcheck:\n      disable: true\n"
+        )
+        assert found(text) == []
+
+    def test_message_and_fix(self) -> None:
+        (pg,) = lint_compose(db('["CMD", "pg_isready"]'), "c.yml")
+        assert pg.where == "c.yml:5"
+        assert "pg_isready asks over the unix socket" in pg.message
+        assert pg.fix == "ask over TCP: pg_isready -h 127.0.0.1"
+        (my,) = lint_compose(db('["CMD", "mysqladmin", "ping"]'), "c.yml")
+        assert my.fix == (
+            "ask over TCP: mysqladmin -h 127.0.0.1 (for mysql clients `localhost` is the socket)"
+        )
+
+    def test_pieces(self) -> None:
+        assert shell_words("a -b 'c d' && e;f|g") == [["a", "-b", "c d"], ["e"], ["f"], ["g"]]
+        assert shell_words("a 'b") is None
+        assert option_value(["-U", "x", "-h", "db"], "-h", "--host") == "db"
+        assert option_value(["-hdb"], "-h", "--host") == "db"
+        assert option_value(["--host=db"], "-h", "--host") == "db"
+        assert option_value(["--help"], "-h", "--host") is None
+        assert option_value(["-h"], "-h", "--host") == ""
+        assert asks_socket(["/usr/bin/pg_isready"], {}) == "pg_isready"
+        assert asks_socket(["pg_isready"], {"PGHOST": None}) is None
+        assert healthcheck_commands(lint_root(db('["CMD", "pg_isready", "-q"]'))) == (
+            [["pg_isready", "-q"]],
+            5,
+        )
+
+    def test_waivable_like_the_other_rules(self) -> None:
+        findings = lint_compose(db('["CMD", "pg_isready"]'), "c.yml")
+        reason = "the init scripts are empty and nothing depends on it"
+        (waived,) = apply_waivers(findings, {"db": {"waivers": {"healthcheck-socket": reason}}})
+        assert waived.status == "WAIVED"
+
+    def test_reference_and_notes_stacks_ask_over_tcp(self) -> None:
+        notes = ROOT / "tests" / "fixtures" / "adopt" / "notes" / "docker-compose.yml"
+        assert found(notes.read_text()) == []
+
+
+def lint_root(text: str) -> yaml.Node:
+    """The `db` service node of a one-service compose text."""
+    return yaml.compose(text).value[0][1].value[0][1]
+
+
 class TestLintFiles:
     """Files are named relative to the root; bad YAML is an error naming the file."""
 
@@ -336,6 +446,7 @@ class TestLintFiles:
             ("ports-all-interfaces", "frontend", 21),
             ("literal-secret", "db", 27),
             ("ports-all-interfaces", "db", 30),
+            ("healthcheck-socket", "db", 35),
         ]
 
 
@@ -362,7 +473,8 @@ class TestWaivers:
             "service db: waiver for unknown rule 'container_nme'; image rules: size, "
         )
         assert str(info.value).endswith(
-            "compose rules: ports-all-interfaces, literal-secret, container-name, home-mount"
+            "compose rules: ports-all-interfaces, literal-secret, container-name, home-mount, "
+            "healthcheck-socket"
         )
 
     def test_reason_required(self) -> None:

@@ -347,7 +347,7 @@ class TestExpectationsFrom:
         assert str(info.value) == (
             "waiver for unknown rule 'sise'; rules: size, user, healthcheck, ports, labels, "
             "base-pinned, sensitive-files, secret-values, compilers, hadolint, base-fresh, "
-            "ports-all-interfaces, literal-secret, container-name, home-mount"
+            "ports-all-interfaces, literal-secret, container-name, home-mount, healthcheck-socket"
         )
 
 

@@ -11,7 +11,13 @@ stack is run, on files a team may not have written with dockwright in mind:
   checkout, parallel CI jobs, `-p other`) fail with a name conflict;
 - `home-mount`: a bind mount of a home directory, or of a credentials folder or
   file in one (`~/.ssh`, `${HOME}/.aws`, `/root/.docker`, ...): anything running in
-  the container, every dependency included, can read the keys and tokens.
+  the container, every dependency included, can read the keys and tokens;
+- `healthcheck-socket`: a database healthcheck (`pg_isready`, `psql`, `mysqladmin
+  ping`, `mariadb-admin ping`) that asks over the unix socket. On a fresh volume the
+  official postgres, mysql and mariadb images first run a socket-only server for
+  their init scripts, then restart: the socket answers "ready" while nothing listens
+  on TCP, so `depends_on: service_healthy` and `up --wait` go on too early (a
+  dependent's first connection is refused).
 
 Each finding carries `file:line` (from the YAML node marks; anchors report
 where they are defined) and what to do. Waivers: `x-dockwright.waivers` of the
@@ -23,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -291,6 +298,122 @@ def _home_mounts(service: str, node: yaml.Node, file: str) -> list[Finding]:
     return found
 
 
+# Database clients a healthcheck runs, by whose rule a connection goes to the socket.
+PG_CLIENTS = ("pg_isready", "psql")
+MYSQL_CLIENTS = ("mysqladmin", "mariadb-admin")
+SHELLS = ("sh", "bash", "ash", "dash")
+
+
+def shell_words(text: str) -> list[list[str]] | None:
+    """A shell command line as its simple commands' words (split at `&&`, `;`, `|`,
+    ...), or None when it does not parse."""
+    lex = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lex.whitespace_split = True
+    try:
+        tokens = list(lex)
+    except ValueError:
+        return None
+    commands: list[list[str]] = [[]]
+    for token in tokens:
+        if token and all(c in "();<>|&" for c in token):
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [c for c in commands if c]
+
+
+def healthcheck_commands(node: yaml.Node) -> tuple[list[list[str]], int]:
+    """The simple commands of a service's `healthcheck.test` and its line; shell forms
+    (`CMD-SHELL`, a string, `sh -c "..."`) split, a disabled check none."""
+    check = mapping_get(node, "healthcheck")
+    test = mapping_get(check, "test")
+    disable = mapping_get(check, "disable")
+    if test is None or (isinstance(disable, yaml.ScalarNode) and disable.value == "true"):
+        return [], 0
+    line = test.start_mark.line + 1
+    if isinstance(test, yaml.ScalarNode):
+        return shell_words(str(test.value)) or [], line
+    words = [str(w.value) for w in test.value] if isinstance(test, yaml.SequenceNode) else []
+    if words[:1] == ["CMD-SHELL"] and len(words) > 1:
+        return shell_words(words[1]) or [], line
+    if words[:1] != ["CMD"] or len(words) < 2:
+        return [], line  # NONE, or not a form compose knows
+    return [words[1:]], line
+
+
+def _expand(command: list[str]) -> list[list[str]]:
+    """`sh -c "a && b"` as its commands; `exec`/`env` in front dropped."""
+    while command and command[0] in ("exec", "env", "command"):
+        command = command[1:]
+    if command and posixpath.basename(command[0]) in SHELLS and "-c" in command[1:-1]:
+        script = command[command.index("-c", 1) + 1]
+        return [c for part in shell_words(script) or [] for c in _expand(part)]
+    return [command] if command else []
+
+
+def option_value(args: list[str], short: str, long: str) -> str | None:
+    """The value of `-h X`, `-hX`, `--host X` or `--host=X` in `args`, else None."""
+    for i, arg in enumerate(args):
+        if arg in (short, long):
+            return args[i + 1] if i + 1 < len(args) else ""
+        if arg.startswith(f"{long}="):
+            return arg.split("=", 1)[1]
+        if arg.startswith(short) and not arg.startswith("--") and len(arg) > len(short):
+            return arg[len(short) :]
+    return None
+
+
+def asks_socket(command: list[str], environment: Mapping[str, str | None]) -> str | None:
+    """The client of `command` when it would connect over the unix socket, else None.
+    Unknown (a variable) counts as TCP: only a sure finding is reported."""
+    program = posixpath.basename(command[0])
+    args = command[1:]
+    if program in PG_CLIENTS:
+        dbname = option_value(args, "-d", "--dbname") or ""
+        if "://" in dbname or "host=" in dbname:
+            return None
+        host = option_value(args, "-h", "--host")
+        if host is None and "PGHOST" in environment:
+            host = environment["PGHOST"] or "$"
+        return program if host is None or host.startswith("/") else None
+    if program in MYSQL_CLIENTS and "ping" in args:
+        protocol = option_value(args, "--protocol", "--protocol")
+        if protocol is not None:
+            return program if protocol.lower() == "socket" else None
+        host = option_value(args, "-h", "--host")
+        if host is None and "MYSQL_HOST" in environment:
+            host = environment["MYSQL_HOST"] or "$"
+        return program if host is None or host == "localhost" else None
+    return None
+
+
+def _socket_healthcheck(service: str, node: yaml.Node, file: str) -> list[Finding]:
+    commands, line = healthcheck_commands(node)
+    environment = {
+        name: None if raw is None or MARK in with_defaults(raw, MARK) else raw
+        for name, raw, _line in environment_entries(node)
+    }
+    for command in (c for part in commands for c in _expand(part)):
+        program = asks_socket(command, environment)
+        if program is None:
+            continue
+        mysql = program in MYSQL_CLIENTS
+        return [
+            Finding(
+                rule="healthcheck-socket",
+                service=service,
+                file=file,
+                line=line,
+                message=f"the healthcheck's {program} asks over the unix socket: on a fresh "
+                "volume the image's init server answers there before the database listens "
+                "on TCP, so dependents and `up --wait` go on too early",
+                fix=f"ask over TCP: {program} -h 127.0.0.1"
+                + (" (for mysql clients `localhost` is the socket)" if mysql else ""),
+            )
+        ]
+    return []
+
+
 def lint_compose(text: str, file: str) -> list[Finding]:
     """The findings of one compose file's text; `file` is how it is named in them."""
     try:
@@ -299,7 +422,7 @@ def lint_compose(text: str, file: str) -> list[Finding]:
         raise ConfigError(f"{file}: invalid YAML: {exc}") from exc
     found: list[Finding] = []
     for service, node in mapping_items(mapping_get(root, "services")):
-        for rule in (_ports, _secrets, _container_name, _home_mounts):
+        for rule in (_ports, _secrets, _container_name, _home_mounts, _socket_healthcheck):
             found += rule(service, node, file)
     return sorted(found, key=lambda f: (f.line, f.rule))
 

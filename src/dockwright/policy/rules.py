@@ -31,7 +31,13 @@ FRESHNESS_MODES = ("warn", "fail", "off")
 # Compose-level rules (dockwright.policy.compose): waivable in x-dockwright like the above.
 # hadolint's levels, most severe first: a threshold fails its level and those above.
 HADOLINT_LEVELS = ("error", "warning", "info", "style")
-COMPOSE_RULES = ("ports-all-interfaces", "literal-secret", "container-name", "home-mount")
+COMPOSE_RULES = (
+    "ports-all-interfaces",
+    "literal-secret",
+    "container-name",
+    "home-mount",
+    "healthcheck-socket",
+)
 REQUIRED_LABELS = ("version", "created", "revision", "source", "title")
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make", "ld")
 NS = 1_000_000_000
