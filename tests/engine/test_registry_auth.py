@@ -80,6 +80,13 @@ def user_docker(
     return UserDocker(config=folder, bin=tmp / "bin", log=log)
 
 
+def someone_elses_login(tmp: Path, reg: Registry) -> UserDocker:
+    """A user whose own login for `reg`, in their keychain, is someone else's."""
+    return user_docker(
+        tmp, {"credsStore": "dwtest"}, {reg.url: ("someone-else", "their-own-secret")}
+    )
+
+
 def docker_login(config: Path, registry: str) -> None:
     """A real `docker --config CONFIG login` as USER, the token on stdin."""
     login = subprocess.run(
@@ -146,12 +153,7 @@ class TestAuthModes:
         starter = htpasswd_registry if kind == "htpasswd" else token_registry
         with starter(tmp_path, USER, TOKEN) as reg:
             repo = release_repo(tmp_path, reg, extra=AUTH_SETTINGS)
-            # The user's own login for this registry is someone else's, in their keychain.
-            me = user_docker(
-                tmp_path,
-                {"credsStore": "dwtest"},
-                {reg.url: ("someone-else", "their-own-secret")},
-            )
+            me = someone_elses_login(tmp_path, reg)
             try:
                 proc = invoke(
                     repo,
@@ -183,11 +185,7 @@ class TestAuthModes:
         the same isolated login the release pushed with, not the user's own one."""
         with token_registry(tmp_path, USER, TOKEN) as reg:
             repo = release_repo(tmp_path, reg, extra=AUTH_SETTINGS)
-            me = user_docker(
-                tmp_path,
-                {"credsStore": "dwtest"},
-                {reg.url: ("someone-else", "their-own-secret")},
-            )
+            me = someone_elses_login(tmp_path, reg)
             env = {**me.env(scratch), "REG_USER": USER, "REG_TOKEN": TOKEN}
             try:
                 proc = invoke(repo, "release", "--bump", "minor", env=env)

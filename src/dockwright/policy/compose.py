@@ -351,16 +351,30 @@ def _expand(command: list[str]) -> list[list[str]]:
     return [command] if command else []
 
 
-def option_value(args: list[str], short: str, long: str) -> str | None:
-    """The value of `-h X`, `-hX`, `--host X` or `--host=X` in `args`, else None."""
+def option_value(args: list[str], *names: str) -> str | None:
+    """The value of an option spelled `names` in `args` (`-h X`, `-hX`, `--host X`,
+    `--host=X`), else None."""
     for i, arg in enumerate(args):
-        if arg in (short, long):
+        if arg in names:
             return args[i + 1] if i + 1 < len(args) else ""
-        if arg.startswith(f"{long}="):
-            return arg.split("=", 1)[1]
-        if arg.startswith(short) and not arg.startswith("--") and len(arg) > len(short):
-            return arg[len(short) :]
+        for name in names:
+            if name.startswith("--") and arg.startswith(f"{name}="):
+                return arg.split("=", 1)[1]
+            if len(name) == 2 and arg.startswith(name) and not arg.startswith("--"):
+                return arg[2:]
     return None
+
+
+UNKNOWN_HOST = "?"  # a host set from a variable: not known until compose runs
+
+
+def _host(args: list[str], variable: str, environment: Mapping[str, str | None]) -> str | None:
+    """The host a client is told: its `-h`/`--host`, else `variable` in the service's
+    environment (UNKNOWN_HOST when that is a variable), else None (its default)."""
+    host = option_value(args, "-h", "--host")
+    if host is None and variable in environment:
+        host = environment[variable] or UNKNOWN_HOST
+    return host
 
 
 def asks_socket(command: list[str], environment: Mapping[str, str | None]) -> str | None:
@@ -372,17 +386,13 @@ def asks_socket(command: list[str], environment: Mapping[str, str | None]) -> st
         dbname = option_value(args, "-d", "--dbname") or ""
         if "://" in dbname or "host=" in dbname:
             return None
-        host = option_value(args, "-h", "--host")
-        if host is None and "PGHOST" in environment:
-            host = environment["PGHOST"] or "$"
+        host = _host(args, "PGHOST", environment)
         return program if host is None or host.startswith("/") else None
     if program in MYSQL_CLIENTS and "ping" in args:
-        protocol = option_value(args, "--protocol", "--protocol")
+        protocol = option_value(args, "--protocol")
         if protocol is not None:
             return program if protocol.lower() == "socket" else None
-        host = option_value(args, "-h", "--host")
-        if host is None and "MYSQL_HOST" in environment:
-            host = environment["MYSQL_HOST"] or "$"
+        host = _host(args, "MYSQL_HOST", environment)
         return program if host is None or host == "localhost" else None
     return None
 
