@@ -133,16 +133,20 @@ def image_for(project: Project, svc: Service, target: str) -> str:
 
 
 def images_to_check(
-    project: Project, services: list[Service], requested: str, on_event: OnCheckEvent
+    project: Project,
+    services: list[Service],
+    requested: str,
+    report: dict[str, Any],
+    on_event: OnCheckEvent,
 ) -> dict[str, str]:
-    """service -> image, for `requested` target or else the last build's.
+    """service -> image, for `requested` target or else the last build's (`report`:
+    build/report.json as read).
 
     ConfigError naming the missing images and the build command when one is not
     in the engine (after `build --target dev`, the prod images usually are not).
     In a repository where nothing was built yet (no build report, none of the
     images in the engine) the image rules are skipped: {} and a Say event.
     """
-    report = read_report(project.root)
     target = wanted_target(requested, report)
     images = _images(project, services, target, report)
     missing = {name: ref for name, ref in images.items() if not engine.image_exists(ref)}
@@ -207,12 +211,12 @@ def check_policy(
     engine.ensure_engine()
     every = repo.load_services(project)
     services = select(every, names, buildable=True)
-    images = images_to_check(project, services, target, on_event)
+    report = read_report(project.root)
+    images = images_to_check(project, services, target, report, on_event)
     outcome = PolicyOutcome(findings=compose_findings(project, every, names))
     on_event(ComposeChecked(outcome.findings))
     secrets = repo.secret_values(project, env_file)
     defaults = dataclasses.asdict(project.settings.policy)
-    report = read_report(project.root)
     lookup = _memo(engine.registry_digest)
     now = datetime.now(UTC)
     for svc in (s for s in services if s.name in images):
